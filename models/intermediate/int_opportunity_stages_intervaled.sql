@@ -1,0 +1,100 @@
+-- One row per stretch of time an opportunity spent in one stage. OpportunityHistory writes a row
+-- on every change of stage, amount, probability or close date: consecutive rows in the same stage
+-- fold into one interval (history_row_count says how many). A move back to an earlier stage, or
+-- out of a closed stage, starts a new interval, so a stage can have several intervals.
+with
+
+changes as (
+    select * from {{ ref('stg_salesforce__opportunity_changes') }}
+    where exclusion_reason is null
+),
+
+opportunities as (
+    select * from {{ ref('stg_salesforce__opportunities') }}
+    where exclusion_reason is null
+),
+
+kept_changes as (
+    select
+        changes.opportunity_id,
+        changes.opportunity_history_id,
+        changes.stage_name,
+        changes.changed_at
+    from changes
+    inner join opportunities
+        on changes.opportunity_id = opportunities.opportunity_id
+),
+
+-- An opportunity without any history row (history tracking switched on late, or a loader gap)
+-- gets one interval in its current stage from its creation: flagged is_synthesized.
+missing_history as (
+    select
+        opportunities.opportunity_id,
+        cast(null as {{ dbt.type_string() }}) as opportunity_history_id,
+        opportunities.stage_name,
+        opportunities.created_at as changed_at
+    from opportunities
+    left join kept_changes
+        on opportunities.opportunity_id = kept_changes.opportunity_id
+    where kept_changes.opportunity_id is null
+),
+
+all_changes as (
+    select *, 1 as history_row_count from kept_changes
+    union all
+    select *, 0 as history_row_count from missing_history
+),
+
+flagged as (
+    select
+        *,
+        case
+            when
+                lag(stage_name) over (
+                    partition by opportunity_id order by changed_at, opportunity_history_id
+                ) is not distinct from stage_name
+                then 0
+            else 1
+        end as is_stage_start
+    from all_changes
+),
+
+numbered as (
+    select
+        *,
+        sum(is_stage_start) over (
+            partition by opportunity_id
+            order by changed_at, opportunity_history_id
+            rows between unbounded preceding and current row
+        ) as interval_number
+    from flagged
+),
+
+intervals as (
+    select
+        opportunity_id,
+        interval_number,
+        min(stage_name) as stage_name,
+        min(changed_at) as entered_at,
+        sum(history_row_count) as history_row_count,
+        min(history_row_count) = 0 as is_synthesized
+    from numbered
+    group by opportunity_id, interval_number
+),
+
+final as (
+    select
+        opportunity_id || '-' || cast(interval_number as {{ dbt.type_string() }}) as stage_interval_id,
+        opportunity_id,
+        interval_number,
+        stage_name,
+        entered_at,
+        lead(entered_at) over (partition by opportunity_id order by interval_number) as exited_at,
+        lead(stage_name) over (partition by opportunity_id order by interval_number) as next_stage_name,
+        lag(stage_name) over (partition by opportunity_id order by interval_number) as previous_stage_name,
+        history_row_count,
+        is_synthesized
+    from intervals
+)
+
+select * from final

@@ -1,0 +1,26 @@
+with
+
+source as (
+    select
+        {{ staged_columns('stripe', 'price') }}
+    from {{ source('stripe', 'price') }}
+),
+
+renamed as (
+    select
+        id as price_id,
+        product_id,
+        -- Stripe amounts are in the currency's minor unit (cents).
+        cast(unit_amount as {{ dbt.type_numeric() }}) / 100 as unit_amount,
+        lower({{ clean_text('currency') }}) as currency,
+        lower({{ clean_text('recurring_interval') }}) as billing_interval,
+        coalesce(recurring_interval_count, 1) as billing_interval_count,
+        lower({{ clean_text('type') }}) as price_type,
+        coalesce(active, true) as is_active,
+        _fivetran_synced as synced_at,
+        coalesce(is_deleted, false) as is_deleted,
+        {{ exclusion_reason() }} as exclusion_reason
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""Python helpers of the revops-warehouse dbt project."""
