@@ -39,19 +39,21 @@ created_rows as (
     group by field_changes.lead_id
 ),
 
+ranked_status_changes as (
+    select
+        lead_id,
+        old_value,
+        row_number() over (
+            partition by lead_id order by changed_at, lead_history_id
+        ) as change_number
+    from status_changes
+),
+
 first_status_change as (
     select
         lead_id,
         old_value as initial_status
-    from (
-        select
-            lead_id,
-            old_value,
-            row_number() over (
-                partition by lead_id order by changed_at, lead_history_id
-            ) as change_number
-        from status_changes
-    ) as ranked
+    from ranked_status_changes
     where change_number = 1
 ),
 
@@ -81,18 +83,20 @@ all_changes as (
     from status_changes
 ),
 
+with_previous as (
+    select
+        *,
+        lag(lead_status) over (
+            partition by lead_id order by changed_at, lead_history_id nulls first
+        ) as previous_row_status
+    from all_changes
+),
+
 flagged as (
     select
         *,
-        case
-            when
-                lag(lead_status) over (
-                    partition by lead_id order by changed_at, lead_history_id nulls first
-                ) is not distinct from lead_status
-                then 0
-            else 1
-        end as is_status_start
-    from all_changes
+        case when previous_row_status = lead_status then 0 else 1 end as is_status_start
+    from with_previous
 ),
 
 numbered as (

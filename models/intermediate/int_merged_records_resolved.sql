@@ -16,13 +16,25 @@ leads as (
 ),
 
 records as (
-    select 'account' as object_name, account_id as record_id, master_record_id, exclusion_reason
+    select
+        'account' as object_name,
+        account_id as record_id,
+        master_record_id,
+        exclusion_reason
     from accounts
     union all
-    select 'contact' as object_name, contact_id as record_id, master_record_id, exclusion_reason
+    select
+        'contact' as object_name,
+        contact_id as record_id,
+        master_record_id,
+        exclusion_reason
     from contacts
     union all
-    select 'lead' as object_name, lead_id as record_id, master_record_id, exclusion_reason
+    select
+        'lead' as object_name,
+        lead_id as record_id,
+        master_record_id,
+        exclusion_reason
     from leads
 ),
 

@@ -40,23 +40,31 @@ missing_history as (
 ),
 
 all_changes as (
-    select *, 1 as history_row_count from kept_changes
+    select
+        *,
+        1 as history_row_count
+    from kept_changes
     union all
-    select *, 0 as history_row_count from missing_history
+    select
+        *,
+        0 as history_row_count
+    from missing_history
+),
+
+with_previous as (
+    select
+        *,
+        lag(stage_name) over (
+            partition by opportunity_id order by changed_at, opportunity_history_id
+        ) as previous_row_stage_name
+    from all_changes
 ),
 
 flagged as (
     select
         *,
-        case
-            when
-                lag(stage_name) over (
-                    partition by opportunity_id order by changed_at, opportunity_history_id
-                ) is not distinct from stage_name
-                then 0
-            else 1
-        end as is_stage_start
-    from all_changes
+        case when previous_row_stage_name = stage_name then 0 else 1 end as is_stage_start
+    from with_previous
 ),
 
 numbered as (

@@ -21,19 +21,19 @@
 with
 
 {% for source_table, model, key, master in own_reasons -%}
-{{ source_table }}_rows as (
-    select
-        '{{ source_table }}' as source_table,
-        {{ key }} as record_id,
-        exclusion_reason,
-        {% if master is not none -%}
-            {{ master }}
-        {%- else -%}
-            cast(null as {{ dbt.type_string() }})
-        {%- endif %} as related_record_id
-    from {{ ref(model) }}
-    where exclusion_reason is not null
-),
+    {{ source_table }}_rows as (
+        select
+            '{{ source_table }}' as source_table,
+            {{ key }} as record_id,
+            exclusion_reason,
+            {% if master is not none -%}
+                {{ master }}
+            {%- else -%}
+                cast(null as {{ dbt.type_string() }})
+            {%- endif %} as related_record_id
+        from {{ ref(model) }}
+        where exclusion_reason is not null
+    ),
 
 {% endfor -%}
 
@@ -102,6 +102,10 @@ lead_history_rows as (
         or lead_field_changes.field_name not in ('status', 'created')
 ),
 
+any_subscriptions as (
+    select distinct subscription_id from subscriptions
+),
+
 current_subscriptions as (
     select distinct subscription_id from subscriptions
     where exclusion_reason is null
@@ -120,7 +124,7 @@ subscription_item_rows as (
     from subscription_items
     left join current_subscriptions
         on subscription_items.subscription_id = current_subscriptions.subscription_id
-    left join (select distinct subscription_id from subscriptions) as subscriptions_any
+    left join any_subscriptions as subscriptions_any
         on subscription_items.subscription_id = subscriptions_any.subscription_id
     where
         subscription_items.exclusion_reason is not null
@@ -129,8 +133,8 @@ subscription_item_rows as (
 
 final as (
     {% for source_table, model, key, master in own_reasons -%}
-    select * from {{ source_table }}_rows
-    union all
+        select * from {{ source_table }}_rows
+        union all
     {% endfor -%}
     select * from opportunity_history_rows
     union all

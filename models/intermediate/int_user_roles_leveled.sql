@@ -18,23 +18,20 @@ level_0 as (
 ),
 {%- for level in range(1, depth + 1) %}
 
-level_{{ level }} as (
-    select
-        level_{{ level - 1 }}.user_role_id,
-        case
-            when parents.parent_role_id is not null then parents.user_role_id
-            else level_{{ level - 1 }}.ancestor_role_id
-        end as ancestor_role_id,
-        case
-            when parents.parent_role_id is not null then parents.parent_role_id
-            else level_{{ level - 1 }}.ancestor_parent_role_id
-        end as ancestor_parent_role_id,
-        level_{{ level - 1 }}.role_depth
-        + case when parents.parent_role_id is not null then 1 else 0 end as role_depth
-    from level_{{ level - 1 }}
-    left join roles as parents
-        on level_{{ level - 1 }}.ancestor_parent_role_id = parents.user_role_id
-),
+    level_{{ level }} as (
+        select
+            level_{{ level - 1 }}.user_role_id,
+            case
+                when parents.parent_role_id is not null then parents.user_role_id
+                else level_{{ level - 1 }}.ancestor_role_id
+            end as ancestor_role_id,
+            coalesce(parents.parent_role_id, level_{{ level - 1 }}.ancestor_parent_role_id) as ancestor_parent_role_id,
+            level_{{ level - 1 }}.role_depth
+            + case when parents.parent_role_id is not null then 1 else 0 end as role_depth
+        from level_{{ level - 1 }}
+        left join roles as parents
+            on level_{{ level - 1 }}.ancestor_parent_role_id = parents.user_role_id
+    ),
 {%- endfor %}
 
 final as (

@@ -55,12 +55,12 @@ excluded_summary as (
 
 counts as (
     {% for source_name, source_table, staging_model, modelled_sql in tables -%}
-    select
-        '{{ source_name }}' as source_name,
-        '{{ source_table }}' as source_table,
-        (select count(*) from {{ ref(staging_model) }}) as raw_rows,
-        ({{ modelled_sql }}) as modelled_rows
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ source_name }}' as source_name,
+            '{{ source_table }}' as source_table,
+            (select count(*) from {{ ref(staging_model) }}) as raw_rows,
+            ({{ modelled_sql }}) as modelled_rows
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

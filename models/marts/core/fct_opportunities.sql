@@ -85,8 +85,11 @@ final as (
         path_summary.regression_count,
         path_summary.reopen_count,
         path_summary.has_no_stage_history,
-        {{ dbt.datediff('opportunities.created_at', 'coalesce(path_summary.closed_at, ' ~ as_of_timestamp() ~ ')', 'day') }}
-            as age_days
+        {{ dbt.datediff(
+            'opportunities.created_at',
+            'coalesce(path_summary.closed_at, ' ~ as_of_timestamp() ~ ')',
+            'day'
+        ) }} as age_days
     from opportunities
     left join stages
         on opportunities.stage_name = stages.stage_name

@@ -23,7 +23,7 @@ renamed as (
         {{ clean_text('industry') }} as industry,
         number_of_employees,
         {{ clean_text('country') }} as country,
-        owner_id as owner_id,
+        owner_id,
         coalesce(is_converted, false) as is_converted,
         converted_date,
         converted_account_id,

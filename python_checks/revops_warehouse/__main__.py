@@ -1,0 +1,3 @@
+from revops_warehouse.cli import main
+
+raise SystemExit(main())
