@@ -6,7 +6,7 @@
     nullif(lower(trim({{ column }})), '')
 {%- endmacro %}
 
-{#- Domain of an email: the part after the last @; null when there is no @. -#}
+{#- Domain of an email: the part after the first @; null when there is no @. -#}
 {% macro email_domain(column) -%}
     case
         when {{ normalize_email(column) }} like '%@%'

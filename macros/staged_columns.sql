@@ -6,7 +6,9 @@
     error that names them. Extra raw columns are ignored.
 -#}
 {% macro staged_columns(source_name, table_name) -%}
-    {%- if not execute -%}
+    {#- At parse time, and inside dbt unit tests (whose fixture already has every column of the
+        real table and where the graph holds no sources), the columns pass through as they are. -#}
+    {%- if not execute or graph.sources is not defined -%}
         {{ return('*') }}
     {%- endif -%}
     {%- set node = revops_source_node(source_name, table_name) -%}

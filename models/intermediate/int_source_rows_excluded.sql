@@ -1,5 +1,5 @@
 -- Every raw row that does not enter the unified model, with the reason. Own reasons (deleted,
--- merged, superseded version) come from staging; a history or item row also leaves when its
+-- merged, superseded version, Stripe test mode) come from staging; a history or item row also leaves when its
 -- parent record left or never existed, and a lead history row of a field the model does not
 -- track leaves as field_not_modelled. audit_source_row_reconciliation proves raw = modelled +
 -- excluded for every source table.
@@ -99,7 +99,7 @@ lead_history_rows as (
         or leads.lead_id is null
         or leads.exclusion_reason is not null
         -- The status interval model reads the Status changes and the creation row.
-        or lead_field_changes.field_name not in ('status', 'created')
+        or coalesce(lead_field_changes.field_name, '') not in ('status', 'created')
 ),
 
 any_subscriptions as (
@@ -131,6 +131,26 @@ subscription_item_rows as (
         or current_subscriptions.subscription_id is null
 ),
 
+prices as (
+    select * from {{ ref('stg_stripe__prices') }}
+),
+
+plans as (
+    select * from {{ ref('stg_stripe__plans') }}
+),
+
+-- The Plans API also serves recurring prices under their price id: the same object twice.
+plan_duplicate_rows as (
+    select
+        'plan' as source_table,
+        plans.plan_id as record_id,
+        'duplicate_of_price' as exclusion_reason,
+        plans.plan_id as related_record_id
+    from plans
+    inner join prices
+        on plans.plan_id = prices.price_id
+),
+
 final as (
     {% for source_table, model, key, master in own_reasons -%}
         select * from {{ source_table }}_rows
@@ -141,6 +161,8 @@ final as (
     select * from lead_history_rows
     union all
     select * from subscription_item_rows
+    union all
+    select * from plan_duplicate_rows
 )
 
 select * from final

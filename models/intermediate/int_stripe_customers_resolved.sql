@@ -41,7 +41,7 @@ first_domain_accounts as (
 resolved as (
     select
         customers.customer_id,
-        customers.crm_account_id as linked_crm_account_id,
+        customers.linked_crm_account_id,
         merged_records.surviving_record_id as linked_surviving_account_id,
         customers.email_domain,
         first_domain_accounts.account_id as domain_account_id,
@@ -49,7 +49,7 @@ resolved as (
         personal_email_domains.email_domain is not null as is_personal_email_domain
     from customers
     left join merged_records
-        on customers.crm_account_id = merged_records.record_id
+        on customers.linked_crm_account_id = merged_records.record_id
     left join personal_email_domains
         on customers.email_domain = personal_email_domains.email_domain
     left join first_domain_accounts

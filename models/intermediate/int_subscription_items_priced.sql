@@ -1,6 +1,6 @@
 -- Subscription items with their price (current Price API, else legacy Plan) and monthly amount:
--- quantity × unit amount × monthly factor. An item whose price is unknown keeps a null amount
--- and is flagged, never dropped.
+-- quantity × unit amount × monthly factor (0 for a one-time price). An item whose price is unknown
+-- keeps a null amount and is flagged, never dropped.
 with
 
 items as (
@@ -29,8 +29,14 @@ final as (
         prices.currency,
         prices.billing_interval,
         prices.billing_interval_count,
-        cast(items.quantity * prices.unit_amount * prices.monthly_factor as {{ dbt.type_numeric() }})
-            as monthly_amount,
+        prices.is_recurring,
+        -- A one-time price is not recurring revenue: it adds 0 to the monthly amount.
+        cast(
+            case
+                when prices.is_recurring then items.quantity * prices.unit_amount * prices.monthly_factor
+                when prices.price_key is not null then 0
+            end as {{ dbt.type_numeric() }}
+        ) as monthly_amount,
         prices.price_key is null as has_unknown_price,
         items.created_at
     from items

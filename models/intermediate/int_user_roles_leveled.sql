@@ -6,7 +6,7 @@ roles as (
     select * from {{ ref('stg_salesforce__user_roles') }}
 ),
 
-{%- set depth = var('merge_chain_max_depth') | int %}
+{%- set depth = var('role_hierarchy_max_depth') | int %}
 
 level_0 as (
     select
