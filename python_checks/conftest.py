@@ -38,7 +38,9 @@ class Build:
         return [f for f in self.planted if all(f.get(k) == v for k, v in match.items())]
 
 
-def dbt(args: list[str], database: Path, target_dir: Path, vars_: dict | None = None) -> subprocess.CompletedProcess:
+def dbt(
+    args: list[str], database: Path, target_dir: Path, vars_: dict | None = None
+) -> subprocess.CompletedProcess:
     command = [settings.dbt_executable(), *args, "--project-dir", str(settings.PROJECT_DIR),
                "--target-path", str(target_dir)]
     if vars_:
@@ -58,8 +60,9 @@ def build_demo(tmp: Path, vars_: dict | None = None, **generate_kwargs) -> Build
     run_vars = {"as_of": generate_kwargs["anchor"], **(vars_ or {})}
     result = dbt(["build"], database, target_dir, run_vars)
     with duckdb.connect(str(database), read_only=True) as con:
-        planted = [dict(zip([d[0] for d in con.description], row)) for row in
-                   con.execute("select * from demo_meta.planted").fetchall()]
+        cursor = con.execute("select * from demo_meta.planted")
+        names = [d[0] for d in cursor.description]
+        planted = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return Build(database, target_dir, facts, result.returncode, result.stdout + result.stderr, planted)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from revops_warehouse.settings import PROJECT_DIR
+
 SOURCE_FILES = (
     PROJECT_DIR / "models/staging/salesforce/_salesforce__sources.yml",
     PROJECT_DIR / "models/staging/stripe/_stripe__sources.yml",

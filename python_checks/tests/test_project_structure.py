@@ -116,7 +116,8 @@ def test_every_mart_primary_key_is_tested(manifest):
         attached = test.get("attached_node")
         if not attached:
             continue
-        tested.setdefault(attached, []).append((meta.get("name"), test.get("column_name"), test["config"].get("where")))
+        entry = (meta.get("name"), test.get("column_name"), test["config"].get("where"))
+        tested.setdefault(attached, []).append(entry)
     problems = []
     for key, node in project_nodes(manifest, "model").items():
         if not node["original_file_path"].startswith("models/marts/"):

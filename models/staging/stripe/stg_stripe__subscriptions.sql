@@ -24,8 +24,11 @@ renamed as (
         _fivetran_synced as synced_at,
         coalesce(_fivetran_deleted, false) as is_deleted,
         -- History-mode loaders keep every version; only the active one is the subscription today.
-        {{ exclusion_reason(is_deleted='_fivetran_deleted', is_current_version='_fivetran_active', is_livemode='livemode') }}
-            as exclusion_reason
+        {{ exclusion_reason(
+            is_deleted='_fivetran_deleted',
+            is_current_version='_fivetran_active',
+            is_livemode='livemode',
+        ) }} as exclusion_reason
     from source
 )
 
