@@ -82,7 +82,7 @@ ends as (
             starts.object_name = events.object_name
             and starts.record_id = events.record_id
             and starts.end_event = events.event_type
-            and (starts.end_event_value is null or events.event_value = starts.end_event_value)
+            and (starts.end_event_value is null or starts.end_event_value = events.event_value)
             and starts.started_at <= events.event_at
     group by starts.sla_instance_id
 ),
