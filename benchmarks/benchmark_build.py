@@ -31,12 +31,21 @@ OUT_DIR = settings.PROJECT_DIR / "artifacts" / "benchmarks"
 
 def timed_dbt(args: list[str], database: Path, target: Path, as_of: str) -> tuple[float, int, int]:
     """(wall seconds, exit code, peak RSS in MiB of this child) for one dbt command."""
-    command = [settings.dbt_executable(), *args, "--project-dir", str(settings.PROJECT_DIR),
-               "--target-path", str(target), "--vars", json.dumps({"as_of": as_of})]
+    command = [
+        settings.dbt_executable(),
+        *args,
+        "--project-dir",
+        str(settings.PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--vars",
+        json.dumps({"as_of": as_of}),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    proc = subprocess.run(command, cwd=settings.PROJECT_DIR, env=settings.dbt_env(database),
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        command, cwd=settings.PROJECT_DIR, env=settings.dbt_env(database), capture_output=True, text=True
+    )
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:
@@ -83,9 +92,12 @@ def run(scale: float, workdir: Path) -> dict:
     demo_data.generate(str(database), scale=scale)
     generate_seconds = time.perf_counter() - started
     with duckdb.connect(str(database), read_only=True) as con:
-        raw_rows = dict(con.execute(
-            "select table_schema || '.' || table_name, estimated_size from duckdb_tables() "
-            "where table_schema in ('salesforce', 'stripe') order by 1").fetchall())
+        raw_rows = dict(
+            con.execute(
+                "select table_schema || '.' || table_name, estimated_size from duckdb_tables() "
+                "where table_schema in ('salesforce', 'stripe') order by 1"
+            ).fetchall()
+        )
     as_of = settings.DEMO_ANCHOR
     parse_wall, _, _ = timed_dbt(["parse", "--no-partial-parse"], database, target, as_of)
     build_wall, code, peak_mib = timed_dbt(["build"], database, target, as_of)
@@ -111,9 +123,7 @@ def run(scale: float, workdir: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, action="append", help="repeatable; default 1")
     parser.add_argument("--workdir", default=None, help="folder for the benchmark warehouses (default: temp)")
     args = parser.parse_args(argv)

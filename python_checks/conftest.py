@@ -38,15 +38,20 @@ class Build:
         return [f for f in self.planted if all(f.get(k) == v for k, v in match.items())]
 
 
-def dbt(
-    args: list[str], database: Path, target_dir: Path, vars_: dict | None = None
-) -> subprocess.CompletedProcess:
-    command = [settings.dbt_executable(), *args, "--project-dir", str(settings.PROJECT_DIR),
-               "--target-path", str(target_dir)]
+def dbt(args: list[str], database: Path, target_dir: Path, vars_: dict | None = None) -> subprocess.CompletedProcess:
+    command = [
+        settings.dbt_executable(),
+        *args,
+        "--project-dir",
+        str(settings.PROJECT_DIR),
+        "--target-path",
+        str(target_dir),
+    ]
     if vars_:
         command += ["--vars", json.dumps(vars_)]
-    return subprocess.run(command, cwd=settings.PROJECT_DIR, env=settings.dbt_env(database),
-                          capture_output=True, text=True)
+    return subprocess.run(
+        command, cwd=settings.PROJECT_DIR, env=settings.dbt_env(database), capture_output=True, text=True
+    )
 
 
 def build_demo(tmp: Path, vars_: dict | None = None, **generate_kwargs) -> Build:

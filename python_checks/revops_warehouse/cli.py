@@ -45,9 +45,16 @@ def summary(database: Path) -> int:
         for source_name, table, raw, modelled, excluded, unaccounted in rows:
             print(f"{source_name + '.' + table:32} {raw:>10} {modelled:>10} {excluded:>10} {unaccounted:>12}")
         print()
-        for model in ("dim_accounts", "dim_contacts", "dim_users", "fct_opportunities",
-                      "fct_opportunity_stage_history", "fct_lead_status_history", "fct_activities",
-                      "fct_subscriptions"):
+        for model in (
+            "dim_accounts",
+            "dim_contacts",
+            "dim_users",
+            "fct_opportunities",
+            "fct_opportunity_stage_history",
+            "fct_lead_status_history",
+            "fct_activities",
+            "fct_subscriptions",
+        ):
             count = con.sql(f"select count(*) from core.{model}").fetchone()[0]
             print(f"core.{model:34} {count:>10} rows")
         bad = [r for r in rows if r[5] != 0]
@@ -56,9 +63,7 @@ def summary(database: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="revops", description=__doc__)
-    parser.add_argument(
-        "--database", help="DuckDB file (default: $REVOPS_DUCKDB_PATH or warehouse/revops.duckdb)"
-    )
+    parser.add_argument("--database", help="DuckDB file (default: $REVOPS_DUCKDB_PATH or warehouse/revops.duckdb)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="main job: demo data -> dbt build -> summary")

@@ -22,14 +22,16 @@ def manifest(demo_build):
 
 def project_nodes(manifest, resource_type):
     return {
-        key: node for key, node in manifest["nodes"].items()
+        key: node
+        for key, node in manifest["nodes"].items()
         if node["resource_type"] == resource_type and node["package_name"] == "revops_warehouse"
     }
 
 
 def test_sources_are_read_only_in_staging(manifest):
     offenders = [
-        node["original_file_path"] for node in project_nodes(manifest, "model").values()
+        node["original_file_path"]
+        for node in project_nodes(manifest, "model").values()
         if any(dep.startswith("source.") for dep in node["depends_on"]["nodes"])
         and not node["original_file_path"].startswith("models/staging/")
     ]
@@ -38,7 +40,8 @@ def test_sources_are_read_only_in_staging(manifest):
 
 def test_no_model_reads_two_sources(manifest):
     offenders = [
-        node["name"] for node in project_nodes(manifest, "model").values()
+        node["name"]
+        for node in project_nodes(manifest, "model").values()
         if len([dep for dep in node["depends_on"]["nodes"] if dep.startswith("source.")]) > 1
     ]
     assert offenders == []
@@ -96,8 +99,7 @@ def test_every_seed_and_macro_is_documented(manifest):
     for node in project_nodes(manifest, "seed").values():
         if not node["description"].strip() or not node["columns"]:
             problems.append(f"seed {node['name']}")
-        problems += [f"seed {node['name']}.{c}" for c, col in node["columns"].items()
-                     if not col["description"].strip()]
+        problems += [f"seed {node['name']}.{c}" for c, col in node["columns"].items() if not col["description"].strip()]
     for macro in manifest["macros"].values():
         if macro["package_name"] != "revops_warehouse" or macro["name"].startswith("test_"):
             continue
@@ -135,9 +137,11 @@ def test_no_stage_name_is_written_into_sql():
     with open(settings.RULES_DIR / "stage_definitions.csv") as f:
         stage_names = {row["stage_name"].lower() for row in csv.DictReader(f)}
     offenders = []
-    for path in list((settings.PROJECT_DIR / "models").rglob("*.sql")) + list(
-        (settings.PROJECT_DIR / "models").rglob("*.py")
-    ) + list((settings.PROJECT_DIR / "macros").rglob("*.sql")):
+    for path in (
+        list((settings.PROJECT_DIR / "models").rglob("*.sql"))
+        + list((settings.PROJECT_DIR / "models").rglob("*.py"))
+        + list((settings.PROJECT_DIR / "macros").rglob("*.sql"))
+    ):
         text = path.read_text().lower()
         for literal in re.findall(r"'([^']*)'", text):
             if literal in stage_names:

@@ -32,7 +32,10 @@ def test_dbt_resolves_the_profile_path_to_the_same_file_from_another_directory(t
     elsewhere.mkdir()
     result = subprocess.run(
         [settings.dbt_executable(), "debug", "--project-dir", str(settings.PROJECT_DIR)],
-        cwd=elsewhere, env=settings.dbt_env(database), capture_output=True, text=True,
+        cwd=elsewhere,
+        env=settings.dbt_env(database),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert str(database) in result.stdout
@@ -40,8 +43,12 @@ def test_dbt_resolves_the_profile_path_to_the_same_file_from_another_directory(t
 
 
 def test_cli_rejects_unknown_commands():
-    result = subprocess.run([sys.executable, "-m", "revops_warehouse", "frobnicate"],
-                            capture_output=True, text=True, env=dict(os.environ))
+    result = subprocess.run(
+        [sys.executable, "-m", "revops_warehouse", "frobnicate"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+    )
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
 
@@ -50,8 +57,12 @@ def test_bootstrap_script_refuses_a_python_that_is_not_3_11(tmp_path):
     fake = tmp_path / "python-fake"
     fake.write_text("#!/bin/sh\nexit 1\n")
     fake.chmod(0o755)
-    result = subprocess.run(["bash", str(settings.PROJECT_DIR / "scripts" / "bootstrap")],
-                            env={**os.environ, "REVOPS_PYTHON": str(fake)}, capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", str(settings.PROJECT_DIR / "scripts" / "bootstrap")],
+        env={**os.environ, "REVOPS_PYTHON": str(fake)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert "needs Python 3.11" in result.stderr
     assert Path(settings.PROJECT_DIR / ".venv").exists()

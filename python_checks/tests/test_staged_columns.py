@@ -34,10 +34,12 @@ def test_extra_and_missing_optional_columns(raw_copy, tmp_path):
             "select opportunity_id, next_step, probability from staging.stg_salesforce__opportunities"
         ).fetchone()
         columns = [d[0] for d in con.description]
-        types = dict(con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_name = 'stg_salesforce__opportunities'"
-        ).fetchall())
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = 'stg_salesforce__opportunities'"
+            ).fetchall()
+        )
     assert row == ("006A", None, 10)
     assert "fiscal_quarter_c" not in columns
     assert types["next_step"] == "VARCHAR"
@@ -65,11 +67,17 @@ def test_table_name_and_schema_come_from_vars(raw_copy, tmp_path):
     with duckdb.connect(str(raw_copy)) as con:
         con.execute("create schema sfdc")
         con.execute("create table sfdc.sf_user_renamed as select * from salesforce.user")
-        con.execute("insert into sfdc.sf_user_renamed (id, name, is_active, time_zone_sid_key) "
-                    "values ('005A', 'Ana', true, 'Europe/Berlin')")
+        con.execute(
+            "insert into sfdc.sf_user_renamed (id, name, is_active, time_zone_sid_key) "
+            "values ('005A', 'Ana', true, 'Europe/Berlin')"
+        )
         con.execute("drop table salesforce.user")
-    result = dbt(["run", "-s", "stg_salesforce__users"], raw_copy, tmp_path / "target",
-                 {"salesforce_schema": "sfdc", "salesforce_user_identifier": "sf_user_renamed"})
+    result = dbt(
+        ["run", "-s", "stg_salesforce__users"],
+        raw_copy,
+        tmp_path / "target",
+        {"salesforce_schema": "sfdc", "salesforce_user_identifier": "sf_user_renamed"},
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(raw_copy), read_only=True) as con:
         assert con.execute("select user_id, time_zone from staging.stg_salesforce__users").fetchall() == [
