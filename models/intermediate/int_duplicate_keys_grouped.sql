@@ -16,31 +16,27 @@ rules as (
     select * from {{ ref('duplicate_rules') }}
 ),
 
-rule_keys as (
-    select * from {{ ref('duplicate_rule_keys') }}
-),
-
 keyed as (
     {%- for rule in rules %}
-    {%- set object = objects.get(rule['object']) %}
-    {%- set rule_keys = keys | selectattr('rule_id', 'equalto', rule['rule_id']) | list %}
-    {%- if rule_keys | length == 0 %}
+        {%- set object = objects.get(rule['object']) %}
+        {%- set rule_keys = keys | selectattr('rule_id', 'equalto', rule['rule_id']) | list %}
+        {%- if rule_keys | length == 0 %}
         {{ exceptions.raise_compiler_error("duplicate_rules row " ~ rule['rule_id'] ~ ": no rows in duplicate_rule_keys") }}
     {%- endif %}
-    {%- set parts = [] %}
-    {%- for key in rule_keys %}
-        {%- do revops_check_rule_field('duplicate_rule_keys', rule['rule_id'], rule['object'], key['field']) %}
-        {%- do parts.append('lower(' ~ normalizations[key['normalization']](key['field']) ~ ')') %}
-    {%- endfor %}
-    select
-        '{{ rule["rule_id"] }}' as rule_id,
-        {{ object['key'] }} as record_id,
-        {{ parts | join(" || '|' || ") }} as match_key
-    from {{ object['relation'] }}
-    where {{ object['where'] }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        {%- set parts = [] %}
+        {%- for key in rule_keys %}
+            {%- do revops_check_rule_field('duplicate_rule_keys', rule['rule_id'], rule['object'], key['field']) %}
+            {%- do parts.append('lower(' ~ normalizations[key['normalization']](key['field']) ~ ')') %}
+        {%- endfor %}
+        select
+            '{{ rule["rule_id"] }}' as rule_id,
+            {{ object['key'] }} as record_id,
+            {{ parts | join(" || '|' || ") }} as match_key
+        from {{ object['relation'] }}
+        where {{ object['where'] }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
     {%- if rules | length == 0 %}
     select

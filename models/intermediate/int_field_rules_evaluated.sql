@@ -22,22 +22,22 @@ value_formats as (
 
 field_values as (
     {%- for rule in rules %}
-    {%- do revops_check_rule_field('data_dictionary', rule['rule_id'], rule['object'], rule['field']) %}
-    {%- set object = objects[rule['object']] %}
-    select
-        '{{ rule["rule_id"] }}' as rule_id,
-        {{ object['key'] }} as record_id,
-        {% if object['stage'] -%}
-            {{ object['stage'] }}
-        {%- else -%}
-            cast(null as {{ dbt.type_string() }})
-        {%- endif %} as stage_name,
-        cast({{ rule['field'] }} as {{ dbt.type_string() }}) as field_value
-    from {{ object['relation'] }}
-    where {{ object['where'] }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        {%- do revops_check_rule_field('data_dictionary', rule['rule_id'], rule['object'], rule['field']) %}
+        {%- set object = objects[rule['object']] %}
+        select
+            '{{ rule["rule_id"] }}' as rule_id,
+            {{ object['key'] }} as record_id,
+            {% if object['stage'] -%}
+                {{ object['stage'] }}
+            {%- else -%}
+                cast(null as {{ dbt.type_string() }})
+            {%- endif %} as stage_name,
+            cast({{ rule['field'] }} as {{ dbt.type_string() }}) as field_value
+        from {{ object['relation'] }}
+        where {{ object['where'] }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
     {%- if rules | length == 0 %}
     select

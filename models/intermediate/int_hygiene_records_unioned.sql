@@ -1,0 +1,137 @@
+-- One row per record the hygiene scorecard judges (accounts, contacts, leads, opportunities) with
+-- what every rule needs: its stage, whether it is open, its owner, how it was created and when it
+-- last changed. Leads are every surviving lead still a lead row in dim_contacts.
+with
+
+accounts as (
+    select * from {{ ref('dim_accounts') }}
+    where crm_account_id is not null
+),
+
+people as (
+    select * from {{ ref('dim_contacts') }}
+),
+
+opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+),
+
+stages as (
+    select * from {{ ref('stage_definitions') }}
+),
+
+users as (
+    select * from {{ ref('dim_users') }}
+),
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+),
+
+last_activity_by_person as (
+    select
+        person_id as record_id,
+        max(occurred_at) as last_activity_at
+    from activities
+    where person_id is not null
+    group by person_id
+),
+
+last_activity_by_opportunity as (
+    select
+        opportunity_id as record_id,
+        max(occurred_at) as last_activity_at
+    from activities
+    where opportunity_id is not null
+    group by opportunity_id
+),
+
+last_activity_by_account as (
+    select
+        crm_account_id as record_id,
+        max(occurred_at) as last_activity_at
+    from activities
+    where crm_account_id is not null
+    group by crm_account_id
+),
+
+records as (
+    select
+        'account' as object_name,
+        accounts.crm_account_id as record_id,
+        cast(null as {{ dbt.type_string() }}) as stage_name,
+        true as is_open,
+        accounts.owner_user_id as owner_id,
+        accounts.account_source as lead_source,
+        accounts.created_by_user_id,
+        accounts.created_at,
+        coalesce(accounts.last_modified_at, accounts.created_at) as last_changed_at,
+        last_activity_by_account.last_activity_at
+    from accounts
+    left join last_activity_by_account
+        on accounts.crm_account_id = last_activity_by_account.record_id
+    union all
+    select
+        people.person_type as object_name,
+        people.person_id as record_id,
+        people.lead_status as stage_name,
+        coalesce(lead_statuses.is_open, true) as is_open,
+        people.owner_id,
+        people.lead_source,
+        people.created_by_user_id,
+        people.created_at,
+        coalesce(people.last_modified_at, people.created_at) as last_changed_at,
+        last_activity_by_person.last_activity_at
+    from people
+    left join stages as lead_statuses
+        on
+            people.lead_status = lead_statuses.stage_name
+            and lead_statuses.object = 'lead'
+    left join last_activity_by_person
+        on people.person_id = last_activity_by_person.record_id
+    union all
+    select
+        'opportunity' as object_name,
+        opportunities.opportunity_id as record_id,
+        opportunities.stage_name,
+        not opportunities.is_closed as is_open,
+        opportunities.owner_user_id as owner_id,
+        opportunities.lead_source,
+        opportunities.created_by_user_id,
+        opportunities.created_at,
+        coalesce(opportunities.last_modified_at, opportunities.created_at) as last_changed_at,
+        last_activity_by_opportunity.last_activity_at
+    from opportunities
+    left join last_activity_by_opportunity
+        on opportunities.opportunity_id = last_activity_by_opportunity.record_id
+),
+
+final as (
+    select
+        records.object_name || ':' || records.record_id as hygiene_record_id,
+        records.object_name,
+        records.record_id,
+        records.stage_name,
+        records.is_open,
+        records.owner_id,
+        owners.user_id is not null as is_owner_a_user,
+        owners.is_active as is_owner_active,
+        owners.user_name as owner_name,
+        coalesce(owners.team_name, 'unassigned') as owner_team,
+        coalesce(records.lead_source, 'unknown') as lead_source,
+        case
+            when creators.user_id is null then 'unknown'
+            when creators.is_person then 'person'
+            else 'integration'
+        end as created_by_type,
+        records.created_at,
+        records.last_changed_at,
+        records.last_activity_at
+    from records
+    left join users as owners
+        on records.owner_id = owners.user_id
+    left join users as creators
+        on records.created_by_user_id = creators.user_id
+)
+
+select * from final
