@@ -1,0 +1,124 @@
+"""The marts (SLA, hygiene, aging) against the demo generator's record of what it planted."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def facts(build, **match):
+    return build.facts_where(**match)
+
+
+def ids_of(fact_rows) -> set[str]:
+    out: set[str] = set()
+    for fact in fact_rows:
+        out.update(fact.get("record_ids") or [])
+    return out
+
+
+def policies(build) -> list[str]:
+    return sorted({f["rule_id"] for f in facts(build, category="sla")})
+
+
+def test_sla_statuses_per_policy_match_the_planted_cases(demo_build):
+    assert policies(demo_build), "the generator plants SLA cases"
+    with demo_build.connect() as con:
+        for policy in policies(demo_build):
+            for status in ("breached", "open_breached", "open_within_target"):
+                expected = ids_of(facts(demo_build, category="sla", rule_id=policy, note=status))
+                found = {
+                    r[0]
+                    for r in con.execute(
+                        "select record_id from sla.fct_sla_instances where policy_id = ? and sla_status = ?",
+                        [policy, status],
+                    ).fetchall()
+                }
+                assert found == expected, (policy, status)
+            met = ids_of(facts(demo_build, category="sla", rule_id=policy, note="met"))
+            met_found = {
+                r[0]
+                for r in con.execute(
+                    "select record_id from sla.fct_sla_instances where policy_id = ? and sla_status = 'met'",
+                    [policy],
+                ).fetchall()
+            }
+            assert met <= met_found, policy
+
+
+def test_no_sla_instance_falls_outside_the_calendar(demo_build):
+    with demo_build.connect() as con:
+        missing = con.execute(
+            "select count(*) from sla.fct_sla_instances where sla_status = 'calendar_missing'"
+        ).fetchone()[0]
+    assert missing == 0
+
+
+def test_required_field_failures_per_rule_match_the_planted_ones(demo_build):
+    planted = facts(demo_build, category="missing_required_field")
+    assert planted
+    with demo_build.connect() as con:
+        for fact in planted:
+            found = {
+                r[0]
+                for r in con.execute(
+                    "select record_id from hygiene.hygiene_failing_records "
+                    "where failure_type = 'missing_required_field' and rule_id = ?",
+                    [fact["rule_id"]],
+                ).fetchall()
+            }
+            assert len(found) == int(fact["expected_count"]), fact["rule_id"]
+            if fact.get("record_ids"):
+                assert set(fact["record_ids"]) <= found, fact["rule_id"]
+
+
+def test_duplicate_groups_per_rule_match_the_planted_ones(demo_build):
+    with demo_build.connect() as con:
+        for fact in facts(demo_build, category="duplicate"):
+            groups, members = con.execute(
+                "select count(distinct duplicate_group_id), count(*) from intermediate.int_duplicate_keys_grouped "
+                "where rule_id = ?",
+                [fact["rule_id"]],
+            ).fetchone()
+            assert groups == int(fact["expected_count"]), fact["rule_id"]
+            if fact.get("record_ids"):
+                assert len(fact["record_ids"]) == members, fact["rule_id"]
+
+
+def test_stale_open_deals_are_flagged(demo_build):
+    planted = ids_of(facts(demo_build, category="stale_open"))
+    assert planted
+    with demo_build.connect() as con:
+        stale = {
+            r[0]
+            for r in con.execute(
+                "select record_id from aging.fct_stage_aging where object_name = 'opportunity' and is_stale"
+            ).fetchall()
+        }
+    assert planted <= stale
+
+
+@pytest.mark.parametrize("rule_id", ["routing_inactive_owner", "routing_queue_owner"])
+def test_routing_failures_match_the_planted_ones(demo_build, rule_id):
+    planted = ids_of(facts(demo_build, category=rule_id))
+    assert planted
+    with demo_build.connect() as con:
+        found = {
+            r[0]
+            for r in con.execute(
+                "select record_id from hygiene.hygiene_failing_records where rule_id = ?", [rule_id]
+            ).fetchall()
+        }
+    assert planted <= found
+
+
+def test_scorecard_counts_agree_with_the_failing_records(demo_build):
+    with demo_build.connect() as con:
+        missing_scorecard = con.execute(
+            "select sum(required_fields_missing) from hygiene.hygiene_scorecard"
+        ).fetchone()[0]
+        missing_records = con.execute(
+            "select count(*) from hygiene.hygiene_failing_records where failure_type = 'missing_required_field'"
+        ).fetchone()[0]
+        scores = con.execute("select min(hygiene_score), max(hygiene_score) from hygiene.hygiene_scorecard").fetchone()
+    assert missing_scorecard == missing_records
+    assert 1 <= scores[0] <= scores[1] <= 5
