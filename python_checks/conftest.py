@@ -71,9 +71,15 @@ def build_demo(tmp: Path, vars_: dict | None = None, **generate_kwargs) -> Build
     return Build(database, target_dir, facts, result.returncode, result.stdout + result.stderr, planted)
 
 
+_DEMO_BUILD: list[Build] = []
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory) -> Build:
-    build = build_demo(tmp_path_factory.mktemp("demo"))
+    # Built once per session, even when it failed (pytest re-runs a failed session fixture per test).
+    if not _DEMO_BUILD:
+        _DEMO_BUILD.append(build_demo(tmp_path_factory.mktemp("demo")))
+    build = _DEMO_BUILD[0]
     if build.returncode != 0:
         tail = "\n".join(build.output.splitlines()[-60:])
         pytest.fail(f"dbt build on the demo data failed (exit {build.returncode}):\n{tail}")

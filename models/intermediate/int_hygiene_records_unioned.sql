@@ -1,4 +1,5 @@
--- One row per record the hygiene scorecard judges (accounts, contacts, leads, opportunities) with
+-- One row per record the hygiene scorecard judges (accounts, contacts, leads, opportunities,
+-- subscriptions, users) with
 -- what every rule needs: its stage, whether it is open, its owner, how it was created and when it
 -- last changed. Leads are every surviving lead still a lead row in dim_contacts.
 with
@@ -14,6 +15,10 @@ people as (
 
 opportunities as (
     select * from {{ ref('fct_opportunities') }}
+),
+
+subscriptions as (
+    select * from {{ ref('fct_subscriptions') }}
 ),
 
 stages as (
@@ -104,6 +109,35 @@ records as (
     from opportunities
     left join last_activity_by_opportunity
         on opportunities.opportunity_id = last_activity_by_opportunity.record_id
+    union all
+    -- A subscription's data is fixed by the account owner; a user's by their manager.
+    select
+        'subscription' as object_name,
+        subscriptions.subscription_id as record_id,
+        cast(null as {{ dbt.type_string() }}) as stage_name,
+        subscriptions.counts_toward_mrr as is_open,
+        subscription_accounts.owner_user_id as owner_id,
+        cast(null as {{ dbt.type_string() }}) as lead_source,
+        cast(null as {{ dbt.type_string() }}) as created_by_user_id,
+        subscriptions.created_at,
+        subscriptions.created_at as last_changed_at,
+        cast(null as {{ dbt.type_timestamp() }}) as last_activity_at
+    from subscriptions
+    left join accounts as subscription_accounts
+        on subscriptions.crm_account_id = subscription_accounts.crm_account_id
+    union all
+    select
+        'user' as object_name,
+        users.user_id as record_id,
+        cast(null as {{ dbt.type_string() }}) as stage_name,
+        users.is_active as is_open,
+        users.manager_user_id as owner_id,
+        cast(null as {{ dbt.type_string() }}) as lead_source,
+        cast(null as {{ dbt.type_string() }}) as created_by_user_id,
+        users.created_at,
+        users.created_at as last_changed_at,
+        cast(null as {{ dbt.type_timestamp() }}) as last_activity_at
+    from users
 ),
 
 final as (

@@ -66,9 +66,22 @@ def test_required_field_failures_per_rule_match_the_planted_ones(demo_build):
                     [fact["rule_id"]],
                 ).fetchall()
             }
-            assert len(found) == int(fact["expected_count"]), fact["rule_id"]
-            if fact.get("record_ids"):
-                assert set(fact["record_ids"]) <= found, fact["rule_id"]
+            expected = set(fact.get("record_ids") or [])
+            # A reference to an account that does not exist leaves crm_account_id empty too: the
+            # required-field rule reports it alongside the planted empty ones.
+            field = con.execute(
+                "select field from rules.data_dictionary where rule_id = ?", [fact["rule_id"]]
+            ).fetchone()[0]
+            if field == "crm_account_id":
+                expected |= ids_of(
+                    f
+                    for f in facts(demo_build, category="orphaned_fk", object=fact["object"])
+                    if f["note"].startswith("account_id")
+                )
+            assert len(found) == int(fact["expected_count"]) + len(expected - set(fact.get("record_ids") or [])), fact[
+                "rule_id"
+            ]
+            assert expected <= found, fact["rule_id"]
 
 
 def test_duplicate_groups_per_rule_match_the_planted_ones(demo_build):
@@ -79,9 +92,17 @@ def test_duplicate_groups_per_rule_match_the_planted_ones(demo_build):
                 "where rule_id = ?",
                 [fact["rule_id"]],
             ).fetchone()
-            assert groups == int(fact["expected_count"]), fact["rule_id"]
-            if fact.get("record_ids"):
-                assert len(fact["record_ids"]) == members, fact["rule_id"]
+            found = groups if fact["note"].startswith("groups") else members
+            assert found == int(fact["expected_count"]), (fact["rule_id"], fact["note"])
+            if fact["note"] == "records":
+                found_ids = {
+                    r[0]
+                    for r in con.execute(
+                        "select record_id from intermediate.int_duplicate_keys_grouped where rule_id = ?",
+                        [fact["rule_id"]],
+                    ).fetchall()
+                }
+                assert found_ids == set(fact["record_ids"]), fact["rule_id"]
 
 
 def test_stale_open_deals_are_flagged(demo_build):
@@ -109,6 +130,22 @@ def test_routing_failures_match_the_planted_ones(demo_build, rule_id):
             ).fetchall()
         }
     assert planted <= found
+
+
+def test_invalid_formats_per_rule_match_the_planted_ones(demo_build):
+    planted = facts(demo_build, category="invalid_format")
+    assert planted
+    with demo_build.connect() as con:
+        for fact in planted:
+            found = {
+                r[0]
+                for r in con.execute(
+                    "select record_id from hygiene.hygiene_failing_records "
+                    "where failure_type = 'invalid_format' and rule_id = ?",
+                    [fact["rule_id"]],
+                ).fetchall()
+            }
+            assert found == set(fact["record_ids"]), fact["rule_id"]
 
 
 def test_scorecard_counts_agree_with_the_failing_records(demo_build):

@@ -1,6 +1,6 @@
 -- One row per Stripe subscription (its current version), resolved to a company, with MRR: the sum
 -- over its items of quantity × unit price normalized to a month, counted only while the status
--- counts toward MRR (stripe_subscription_statuses seed).
+-- counts toward MRR (stripe_subscription_statuses seed); null when no item's price is known.
 with
 
 subscriptions as (
@@ -47,10 +47,16 @@ final as (
         item_summary.currency,
         coalesce(item_summary.currency_count > 1, false) as has_mixed_currencies,
         coalesce(item_summary.has_unknown_price, false) as has_unknown_price,
-        coalesce(item_summary.monthly_amount, 0) as monthly_amount,
+        -- The known items' amounts (has_unknown_price flags a partial sum); null, never a silent 0,
+        -- when no item has a known price.
         case
-            when coalesce(statuses.counts_toward_mrr, false) then coalesce(item_summary.monthly_amount, 0)
-            else 0
+            when item_summary.subscription_id is null then 0
+            else item_summary.monthly_amount
+        end as monthly_amount,
+        case
+            when not coalesce(statuses.counts_toward_mrr, false) then 0
+            when item_summary.subscription_id is null then 0
+            else item_summary.monthly_amount
         end as mrr,
         subscriptions.created_at,
         subscriptions.started_at,
