@@ -13,7 +13,7 @@ calendars as (
 ),
 
 holidays as (
-    select * from {{ ref('int_business_calendar_holidays') }}
+    select * from {{ ref('int_holidays_combined') }}
 ),
 
 spine as (

@@ -37,7 +37,7 @@ def generate(database: Path, scale: float, seed: int, anchor: str) -> dict:
 def summary(database: Path) -> int:
     """Print the reconciliation of raw rows and the size of the unified model."""
     with duckdb.connect(str(database), read_only=True) as con:
-        rows = con.sql(
+        rows = con.execute(
             "select source_name, source_table, raw_rows, modelled_rows, excluded_rows, unaccounted_rows "
             "from audit.audit_source_row_reconciliation order by source_name, source_table"
         ).fetchall()
@@ -55,7 +55,7 @@ def summary(database: Path) -> int:
             "fct_activities",
             "fct_subscriptions",
         ):
-            count = con.sql(f"select count(*) from core.{model}").fetchone()[0]
+            count = con.execute(f"select count(*) from core.{model}").fetchone()[0]
             print(f"core.{model:34} {count:>10} rows")
         bad = [r for r in rows if r[5] != 0]
     return 1 if bad else 0

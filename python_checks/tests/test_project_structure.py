@@ -60,7 +60,7 @@ def test_model_names_follow_the_layer_conventions(manifest):
     patterns = {
         "models/staging/": r"^stg_(salesforce|stripe)__[a-z_]+s$",
         "models/intermediate/": r"^int_[a-z_]+_[a-z]+ed$",
-        "models/marts/": r"^(fct|dim|audit)_[a-z_]+$",
+        "models/marts/": r"^(fct|dim|audit|hygiene)_[a-z_]+$",
     }
     for node in project_nodes(manifest, "model").values():
         for prefix, pattern in patterns.items():
