@@ -57,6 +57,16 @@ def summary(database: Path) -> int:
         ):
             count = con.execute(f"select count(*) from core.{model}").fetchone()[0]
             print(f"core.{model:34} {count:>10} rows")
+        print("\nSLA status by policy:")
+        for policy, status, count in con.execute(
+            "select policy_id, sla_status, count(*) from sla.fct_sla_instances group by 1, 2 order by 1, 2"
+        ).fetchall():
+            print(f"  {policy:24} {status:20} {count:>8}")
+        print("\nfailing records by rule type (hygiene_failing_records):")
+        for failure_type, count in con.execute(
+            "select failure_type, count(*) from hygiene.hygiene_failing_records group by 1 order by 2 desc"
+        ).fetchall():
+            print(f"  {failure_type:24} {count:>8}")
         bad = [r for r in rows if r[5] != 0]
     return 1 if bad else 0
 
