@@ -92,12 +92,14 @@ def run(scale: float, workdir: Path) -> dict:
     demo_data.generate(str(database), scale=scale)
     generate_seconds = time.perf_counter() - started
     with duckdb.connect(str(database), read_only=True) as con:
-        raw_rows = dict(
-            con.execute(
-                "select table_schema || '.' || table_name, estimated_size from duckdb_tables() "
-                "where table_schema in ('salesforce', 'stripe') order by 1"
-            ).fetchall()
-        )
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('salesforce', 'stripe') order by 1, 2"
+        ).fetchall()
+        raw_rows = {
+            f"{schema}.{table}": con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            for schema, table in tables
+        }
     as_of = settings.DEMO_ANCHOR
     parse_wall, _, _ = timed_dbt(["parse", "--no-partial-parse"], database, target, as_of)
     build_wall, code, peak_mib = timed_dbt(["build"], database, target, as_of)
