@@ -114,21 +114,6 @@ RATE = {
     "converted": 0.12,
 }
 
-# Dictionary field (column of the unified model) -> raw column. Unlisted fields map to the raw
-# column of the same name when the contract has one.
-FIELD_TO_RAW = {
-    ("account", "account_name"): "name",
-    ("account", "website_domain"): "website",
-    ("account", "billing_country_code"): "billing_country",
-    ("account", "owner_user_id"): "owner_id",
-    ("account", "account_type"): "type",
-    ("contact", "crm_account_id"): "account_id",
-    ("lead", "country_code"): "country",
-    ("opportunity", "crm_account_id"): "account_id",
-    ("opportunity", "opportunity_type"): "type",
-    ("user", "time_zone"): "time_zone_sid_key",
-    ("user", "role_name"): "user_role_id",
-}
 # Columns whose loss would change facts other than the data dictionary's: not droppable.
 FACT_COLUMNS = {
     "account": {"is_deleted", "master_record_id"},
@@ -1169,7 +1154,9 @@ class Generator:
 
     # ---- data dictionary plantings ---------------------------------------------------------------
     def raw_column(self, obj: str, field_name: str, table: str) -> str | None:
-        column = FIELD_TO_RAW.get((obj, field_name), field_name)
+        # The data dictionary names each field's source column (source_field; blank = derived).
+        rule = next((r for r in self.rules.dictionary if r["object"] == obj and r["field"] == field_name), {})
+        column = rule.get("source_field") or field_name
         names = {c.name for c in self.contract.get(table, [])}
         return column if column in names else None
 

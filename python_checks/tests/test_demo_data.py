@@ -29,20 +29,6 @@ SEED = int(os.environ.get("DEMO_TEST_SEED", "7"))
 ANCHOR = dt.datetime(2026, 11, 2, 12, 0, 0)
 SF, ST = "salesforce", "stripe"
 DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
-# Dictionary field -> raw column (this test's own copy of the mapping).
-RAW = {
-    ("account", "account_name"): "name",
-    ("account", "website_domain"): "website",
-    ("account", "billing_country_code"): "billing_country",
-    ("account", "owner_user_id"): "owner_id",
-    ("account", "account_type"): "type",
-    ("contact", "crm_account_id"): "account_id",
-    ("lead", "country_code"): "country",
-    ("opportunity", "crm_account_id"): "account_id",
-    ("opportunity", "opportunity_type"): "type",
-    ("user", "time_zone"): "time_zone_sid_key",
-    ("user", "role_name"): "user_role_id",
-}
 SF_PREFIX = {
     "account": "001",
     "contact": "003",
@@ -269,7 +255,7 @@ def test_missing_required_fields_are_exactly_the_planted_ones(demo):
     orders = _current_orders(demo)
     checked = set()
     for rule in read_rules("data_dictionary.csv"):
-        column = RAW.get((rule["object"], rule["field"]), rule["field"])
+        column = rule["source_field"] or rule["field"]
         table = rule["object"]
         described = {r[0] for r in rows(demo.con, f'describe {ST if table == "subscription" else SF}."{table}"')}
         if rule["is_required"] != "true" or column not in described:
