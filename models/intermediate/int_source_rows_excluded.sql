@@ -1,7 +1,7 @@
 -- Every raw row that does not enter the unified model, with the reason. Own reasons (deleted,
--- merged, superseded version, Stripe test mode) come from staging; a history or item row also leaves when its
--- parent record left or never existed, and a lead history row of a field the model does not
--- track leaves as field_not_modelled. audit_source_row_reconciliation proves raw = modelled +
+-- merged, superseded version, Stripe test mode) come from staging; a history or item row also
+-- leaves when its parent record left or never existed, and a lead history row without a field
+-- name leaves as field_name_missing. audit_source_row_reconciliation proves raw = modelled +
 -- excluded for every source table.
 {%- set own_reasons = [
     ('account', 'stg_salesforce__accounts', 'account_id', 'master_record_id'),
@@ -88,7 +88,7 @@ lead_history_rows as (
             when lead_field_changes.exclusion_reason is not null then lead_field_changes.exclusion_reason
             when leads.lead_id is null then 'parent_missing'
             when leads.exclusion_reason is not null then 'parent_excluded'
-            else 'field_not_modelled'
+            else 'field_name_missing'
         end as exclusion_reason,
         lead_field_changes.lead_id as related_record_id
     from lead_field_changes
@@ -98,8 +98,9 @@ lead_history_rows as (
         lead_field_changes.exclusion_reason is not null
         or leads.lead_id is null
         or leads.exclusion_reason is not null
-        -- The status interval model reads the Status changes and the creation row.
-        or coalesce(lead_field_changes.field_name, '') not in ('status', 'created')
+        -- Status changes and the creation row go to the status intervals, every other named field
+        -- to fct_lead_field_changes; a row without a field name cannot be placed.
+        or lead_field_changes.field_name is null
 ),
 
 any_subscriptions as (

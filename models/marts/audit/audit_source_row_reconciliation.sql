@@ -8,7 +8,8 @@
     ('salesforce', 'lead', 'stg_salesforce__leads',
         "select count(distinct lead_id) from " ~ ref('fct_lead_status_history')),
     ('salesforce', 'lead_history', 'stg_salesforce__lead_field_changes',
-        "select coalesce(sum(history_row_count), 0) from " ~ ref('fct_lead_status_history')),
+        "select coalesce(sum(history_row_count), 0) from " ~ ref('fct_lead_status_history')
+        ~ ") + (select count(*) from " ~ ref('fct_lead_field_changes')),
     ('salesforce', 'opportunity', 'stg_salesforce__opportunities',
         "select count(*) from " ~ ref('fct_opportunities')),
     ('salesforce', 'opportunity_history', 'stg_salesforce__opportunity_changes',
@@ -48,7 +49,7 @@ excluded_summary as (
         sum(case when exclusion_reason = 'superseded_version' then 1 else 0 end) as superseded_rows,
         sum(case when exclusion_reason in ('parent_excluded', 'parent_missing') then 1 else 0 end)
             as parent_excluded_rows,
-        sum(case when exclusion_reason = 'field_not_modelled' then 1 else 0 end) as field_not_modelled_rows
+        sum(case when exclusion_reason = 'field_name_missing' then 1 else 0 end) as field_name_missing_rows
     from excluded
     group by source_table
 ),
@@ -75,7 +76,7 @@ final as (
         coalesce(excluded_summary.merged_rows, 0) as merged_rows,
         coalesce(excluded_summary.superseded_rows, 0) as superseded_rows,
         coalesce(excluded_summary.parent_excluded_rows, 0) as parent_excluded_rows,
-        coalesce(excluded_summary.field_not_modelled_rows, 0) as field_not_modelled_rows,
+        coalesce(excluded_summary.field_name_missing_rows, 0) as field_name_missing_rows,
         counts.raw_rows - counts.modelled_rows - coalesce(excluded_summary.excluded_rows, 0)
             as unaccounted_rows
     from counts

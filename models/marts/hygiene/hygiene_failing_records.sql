@@ -1,8 +1,9 @@
 -- One row per record × rule it fails today (as of the as_of var), with the field, the owner and
 -- team who must fix it, and how many days it has been failing. Rules: the data dictionary
 -- (required from a stage, allowed values, formats), the duplicate rules, staleness (stage targets
--- × the stale multiple of the aging_buckets seed), SLA breaches, and routing (open records owned
--- by an inactive user, a queue or nobody).
+-- × the stale multiple of the aging_buckets seed), SLA breaches, handoff completeness (fields an
+-- SLA policy requires at the handoff, empty when the clock started), and routing (open records
+-- owned by an inactive user, a queue or nobody; leads reassigned while an SLA clock ran).
 with
 
 records as (
@@ -23,6 +24,15 @@ aging as (
 
 sla_instances as (
     select * from {{ ref('fct_sla_instances') }}
+),
+
+handoff_fields as (
+    select * from {{ ref('fct_sla_handoff_fields') }}
+),
+
+owner_changes as (
+    select * from {{ ref('fct_lead_field_changes') }}
+    where field_name = 'owner'
 ),
 
 lead_statuses as (
@@ -134,6 +144,43 @@ failures as (
     from sla_instances
     where sla_instances.is_breached
     group by 1, 2, 3, 4, 5, 6, 7
+    union all
+    -- Handoff completeness: a field the policy requires at the handoff was empty when the clock
+    -- started (reconstructed from history in fct_sla_handoff_fields).
+    select
+        handoff_fields.object_name,
+        handoff_fields.record_id,
+        handoff_fields.policy_id || ':' || handoff_fields.field_name as rule_id,
+        'handoff_incomplete' as failure_type,
+        handoff_fields.field_name,
+        'warn' as severity,
+        min(sla_instances.escalation_role) as rule_owner_role,
+        min(handoff_fields.started_at) as failing_since
+    from handoff_fields
+    inner join sla_instances
+        on handoff_fields.sla_instance_id = sla_instances.sla_instance_id
+    where handoff_fields.is_missing_at_handoff
+    group by 1, 2, 3, 4, 5, 6
+    union all
+    -- Routing: the owner changed while an SLA clock was running (after the start, before the end
+    -- event or as_of), so the clock's responsible owner is not who started it.
+    select
+        sla_instances.object_name,
+        sla_instances.record_id,
+        'routing_reassigned_after_sla_start' as rule_id,
+        'routing' as failure_type,
+        cast(null as {{ dbt.type_string() }}) as field_name,
+        'warn' as severity,
+        min(sla_instances.escalation_role) as rule_owner_role,
+        min(owner_changes.changed_at) as failing_since
+    from sla_instances
+    inner join owner_changes
+        on
+            sla_instances.record_id = owner_changes.lead_id
+            and sla_instances.started_at < owner_changes.changed_at
+            and owner_changes.changed_at <= coalesce(sla_instances.met_at, {{ as_of_timestamp() }})
+    where sla_instances.object_name = 'lead'
+    group by 1, 2, 3, 4, 5, 6
     union all
     select
         records.object_name,

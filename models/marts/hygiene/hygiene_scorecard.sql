@@ -52,7 +52,8 @@ record_failures as (
         object_name,
         record_id,
         max(case when failure_type = 'duplicate' then 1 else 0 end) as is_duplicate,
-        max(case when failure_type = 'routing' then 1 else 0 end) as has_routing_failure
+        max(case when failure_type = 'routing' then 1 else 0 end) as has_routing_failure,
+        max(case when failure_type = 'handoff_incomplete' then 1 else 0 end) as has_handoff_failure
     from failing
     group by object_name, record_id
 ),
@@ -75,6 +76,7 @@ judged as (
         coalesce(record_fields.invalid_values, 0) as invalid_values,
         coalesce(record_failures.is_duplicate, 0) as is_duplicate,
         coalesce(record_failures.has_routing_failure, 0) as has_routing_failure,
+        coalesce(record_failures.has_handoff_failure, 0) as has_handoff_failure,
         case when aging.record_id is not null then 1 else 0 end as is_aging_tracked,
         case when aging.is_stale then 1 else 0 end as is_stale,
         coalesce(record_sla.sla_decided, 0) as sla_decided,
@@ -123,7 +125,8 @@ cells as (
         sum(is_stale) as stale_records,
         sum(sla_decided) as sla_instances_decided,
         sum(sla_met) as sla_instances_met,
-        sum(has_routing_failure) as routing_failures
+        sum(has_routing_failure) as routing_failures,
+        sum(has_handoff_failure) as handoff_failures
     from judged
     group by
         object_name,
@@ -250,6 +253,7 @@ final as (
         sla_instances_met,
         sla_adherence,
         routing_failures,
+        handoff_failures,
         completion_score,
         duplicates_score,
         staleness_score,
