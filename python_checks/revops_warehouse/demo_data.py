@@ -112,6 +112,9 @@ RATE = {
     "inactive_owner": 0.005,
     "queue_owner": 0.01,
     "converted": 0.12,
+    # Shares of a policy's bulk SLA instances (per policy; per policy and field).
+    "routing_reassigned": 0.02,
+    "handoff_incomplete": 0.02,
 }
 
 # Columns whose loss would change facts other than the data dictionary's: not droppable.
@@ -252,6 +255,18 @@ OPPORTUNITY_OWNER_ROLE = "Account Executive"
 KICKOFF_OWNER_ROLE = "Customer Success Manager"
 SPARE_USER_ROLES = ("Marketing Operations", "Finance Operations", "Sales Operations")
 INTEGRATION_ROLE = "Sales Operations"
+# LeadHistory.Field holds the Salesforce API name of the tracked field, while Fivetran lands the
+# lead's columns in snake_case: source column (data_dictionary.source_field) -> API name. Columns
+# not listed map to their CamelCase spelling (number_of_employees -> NumberOfEmployees).
+LEAD_FIELD_API_NAMES = {
+    "email": "Email",
+    "company": "Company",
+    "phone": "Phone",
+    "lead_source": "LeadSource",
+    "title": "Title",
+    "country": "Country",
+    "owner_id": "Owner",
+}
 SLA_ZONES = ["America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Australia/Sydney"]
 # Stripe catalogue: product name -> [(interval, interval_count, unit amount in cents)]
 PRODUCTS = {
@@ -549,6 +564,7 @@ class Policy:
     target_value: float
     target_unit: str
     calendar_region: str
+    handoff_fields: tuple[str, ...] = ()
 
 
 # =================================================================================================
@@ -609,6 +625,7 @@ class Rules:
                 float(r["target_value"]),
                 r["target_unit"],
                 r["calendar_region"] or "owner",
+                tuple(f.strip() for f in (r.get("handoff_required_fields") or "").split("|") if f.strip()),
             )
             for r in _read_csv(rules_dir / "sla_policies.csv")
         ]
@@ -713,7 +730,7 @@ def _local_to_utc(day: dt.date, clock: dt.time, zone: str) -> dt.datetime:
 class Generator:
     """Builds every raw table column-wise and records the planted facts."""
 
-    STREAMS = ("users", "sla", "account", "opportunity", "lead", "contact", "task", "stripe")
+    STREAMS = ("users", "sla", "account", "opportunity", "lead", "contact", "task", "stripe", "routing", "handoff")
 
     def __init__(
         self,
@@ -747,6 +764,7 @@ class Generator:
         self.dict_context: dict[str, tuple[pa.Array, np.ndarray, np.ndarray | None]] = {}
         self.sink: Any = None
         self.row_counts: dict[str, int] = {}
+        self.drops: dict[str, list[str]] = {}
         self.bulk_sla: dict[str, pa.Array] = {}
 
     def build(self) -> None:
@@ -901,6 +919,10 @@ class Generator:
         self.sdr = np.array([i for i in by_role[LEAD_OWNER_ROLE] if people[i]["active"]])
         self.csm = np.array([i for i in by_role[KICKOFF_OWNER_ROLE] if people[i]["active"]])
         self.user_zone = [p["zone"] for p in people]
+        # Who can take over a record (routing after an SLA start): active people.
+        self.takeover_users = [
+            i for i, p in enumerate(people) if p["active"] and p["type"] == self.rules.person_user_type
+        ]
         parent_of = {role: parent for role, parent, _ in chart}
         managers = []
         for p in people:
@@ -1546,13 +1568,21 @@ class Generator:
         base = np.flatnonzero(add_extra)
         span = time_[base + 1] - time_[base]
         extra_time = time_[base] + np.round(span * rng.uniform(0.2, 0.8, len(base))).astype(np.int64)
-        rec = np.concatenate([rec, rec[base]])
-        stage_pos = np.concatenate([pos, np.full(len(base), -1)])
-        stage = np.concatenate([stage, stage[base]])
-        time_ = np.concatenate([time_, extra_time])
+        # Handoff gaps: the row entering an SLA start stage lacks a field a later same-stage row fills.
+        handoff_null, fill_at, handoff = self._plant_opportunity_handoff(
+            rec, pos, stage, time_, has_next, pool, deleted
+        )
+        fill_rows = np.array([row for row, _ in fill_at], dtype=np.int64)
+        rec = np.concatenate([rec, rec[base], rec[fill_rows]])
+        stage_pos = np.concatenate([pos, np.full(len(base) + len(fill_rows), -1)])
+        stage = np.concatenate([stage, stage[base], stage[fill_rows]])
+        time_ = np.concatenate([time_, extra_time, np.array([t for _, t in fill_at], dtype=np.int64)])
+        handoff_null = np.concatenate([handoff_null, np.full(len(base) + len(fill_rows), -1)])
         is_extra = stage_pos < 0
         order_rows = np.lexsort((time_, rec))
-        rec, stage_pos, stage, time_, is_extra = (a[order_rows] for a in (rec, stage_pos, stage, time_, is_extra))
+        rec, stage_pos, stage, time_, is_extra, handoff_null = (
+            a[order_rows] for a in (rec, stage_pos, stage, time_, is_extra, handoff_null)
+        )
         first = np.r_[True, rec[1:] != rec[:-1]]
         group = np.cumsum(first) - 1
         cum = np.cumsum(is_extra)
@@ -1660,6 +1690,9 @@ class Generator:
         history["created_by_id"] = self.user_ids.take(pa.array(owner[rec]))
         history["is_deleted"] = pa.array(~alive[rec])
         history["_fivetran_synced"] = self.synced(rng, m)
+        for j, (_, _, column, _) in enumerate(handoff):
+            if column is not None:
+                history.put(column, np.flatnonzero(handoff_null == j), None)
 
         # Value roles (after the paths): references to merged accounts, orphans, dictionary rules.
         references = pool.take(_count(RATE["merge_reference"], n), what="deals on merged accounts")
@@ -1671,6 +1704,7 @@ class Generator:
         for column, chosen in plants.items():
             if column in history.columns and column != "created_date":
                 history.put(column, np.flatnonzero(np.isin(rec, chosen)), None)
+        self._opportunity_handoff_facts(frame, handoff, rec, stage, first, alive)
         self.emit("opportunity", frame)
         self.emit("opportunity_history", history)
         del frame, history
@@ -1737,6 +1771,97 @@ class Generator:
                 )
         self.bulk_sla = bulk_sla
         self.evaluate_planted("opportunity", self.planted_opps, ids, names, owner)
+
+    def _plant_opportunity_handoff(
+        self,
+        rec: np.ndarray,
+        pos: np.ndarray,
+        stage: np.ndarray,
+        time_: np.ndarray,
+        has_next: np.ndarray,
+        pool: Pool,
+        deleted: np.ndarray,
+    ) -> tuple[np.ndarray, list[tuple[int, int]], list[tuple[Policy, str, str | None, np.ndarray]]]:
+        """Handoff fields missing when a deal entered an SLA start stage (handoff_incomplete).
+
+        Rows are the path rows sorted by deal and position. Per opportunity policy and handoff field with
+        a history column, bulk deals entering the start stage (not given another role) get that field
+        null on the entering row and a later row in the same stage (before the next stage change and the
+        anchor) that carries a value: the rows fold into one interval. Returns, per row, the index of the
+        handoff entry whose column it lacks (-1 none), the (row, time) of the filling rows, and the entries
+        (policy, field, history column or None when the field has no history, deals)."""
+        rng = self.rng("handoff")
+        names = self.opp_stage_names
+        alive = np.ones(len(pool.free), dtype=bool)
+        alive[deleted] = False
+        entering = (pos == 0) | np.r_[True, stage[1:] != stage[:-1]]
+        null_of = np.full(len(rec), -1, dtype=np.int64)
+        fill_at: list[tuple[int, int]] = []
+        entries: list[tuple[Policy, str, str | None, np.ndarray]] = []
+        for policy in self.rules.policies:
+            if policy.start_object != "opportunity":
+                continue
+            rows = np.flatnonzero(entering & (stage == names.index(policy.start_value)) & alive[rec])
+            for field_name in policy.handoff_fields:
+                column = self.raw_column("opportunity", field_name, "opportunity_history")
+                dropped = self.drops.get("opportunity", []) + self.drops.get("opportunity_history", [])
+                if column in dropped or self.raw_column("opportunity", field_name, "opportunity") in dropped:
+                    self.notes.append(f"handoff {policy.policy_id} {field_name}: column dropped; not planted")
+                    continue
+                if column is None:
+                    entries.append((policy, field_name, None, np.array([], dtype=np.int64)))
+                    continue
+                free = rows[pool.free[rec[rows]]]
+                k = _count(RATE["handoff_incomplete"], len(rows))
+                if len(free) < k:
+                    raise ValueError(f"scale too small: {k} deals needed for handoff {policy.policy_id} {field_name}")
+                chosen = np.sort(rng.choice(free, size=k, replace=False))
+                pool.free[rec[chosen]] = False
+                null_of[chosen] = len(entries)
+                start = time_[chosen]
+                following = np.where(has_next[chosen], time_[np.minimum(chosen + 1, len(rec) - 1)], self.anchor - HOUR)
+                span = np.minimum(following, start + 10 * DAY) - start
+                filled = start + np.maximum(1, np.round(rng.uniform(0.1, 0.6, k) * span).astype(np.int64))
+                fill_at += list(zip(chosen.tolist(), filled.tolist(), strict=True))
+                entries.append((policy, field_name, column, rec[chosen]))
+        return null_of, fill_at, entries
+
+    def _opportunity_handoff_facts(
+        self,
+        frame: Frame,
+        entries: list[tuple[Policy, str, str | None, np.ndarray]],
+        rec: np.ndarray,
+        stage: np.ndarray,
+        first: np.ndarray,
+        alive: np.ndarray,
+    ) -> None:
+        """Facts handoff_incomplete (planted) and handoff_incomplete_now_empty (SLA deals empty today)."""
+        ids = frame["id"]
+        entering = first | np.r_[True, stage[1:] != stage[:-1]]
+        for policy, field_name, _, chosen in entries:
+            start = self.opp_stage_names.index(policy.start_value)
+            sla_deals = np.unique(rec[entering & (stage == start) & alive[rec]])
+            column = self.raw_column("opportunity", field_name, "opportunity")
+            if column is None:
+                empty = np.ones(frame.n, dtype=bool)
+            elif column == "account_id":  # a reference: empty when it names no account (blank or orphaned)
+                empty = ~np.asarray(pc.fill_null(pc.is_in(frame[column], value_set=self.acc_ids), False))
+            else:
+                empty = _empty(frame[column])
+            self.fact(
+                "handoff_incomplete",
+                "opportunity",
+                ids.take(pa.array(np.sort(chosen))),
+                rule_id=policy.policy_id,
+                note=field_name,
+            )
+            self.fact(
+                "handoff_incomplete_now_empty",
+                "opportunity",
+                ids.take(pa.array(sla_deals[empty[sla_deals]])),
+                rule_id=policy.policy_id,
+                note=field_name,
+            )
 
     def _forecast(self, stage: Stage, stages: list[Stage]) -> str:
         if stage.is_won:
@@ -2083,6 +2208,12 @@ class Generator:
         )
         ids = self.lead_ids = salesforce_ids("00Q", 600_000 + np.arange(n))
         queues = salesforce_ids("00G", 7000 + np.arange(3))
+        owner_at_creation = owner.copy()
+        surviving = np.ones(n, dtype=bool)
+        surviving[np.concatenate([deleted, merge_losers])] = False
+        routed = self._plant_routing(
+            rec, pos, stage, time_, surviving, np.concatenate([planted, queue, inactive]), owner
+        )
         frame = Frame("lead", n)
         frame["id"] = ids
         frame["first_name"] = _pick(FIRST_NAMES, first_name)
@@ -2119,7 +2250,7 @@ class Generator:
         by_integration = np.zeros(n, dtype=bool)
         by_integration[vector] = rng.random(len(vector)) < 0.3
         by_integration[queue] = True
-        creator = np.where(by_integration, self.integration_user, owner)
+        creator = np.where(by_integration, self.integration_user, owner_at_creation)
         frame["created_by_id"] = self.user_ids.take(pa.array(creator))
         frame["last_modified_date"] = _ts(np.minimum(self.anchor - MINUTE, t_last + HOUR))
         frame.nulls("last_activity_date", pa.date32())
@@ -2182,11 +2313,28 @@ class Generator:
             for c in ("first_name", "last_name", "phone", "title", "lead_source", "country")
         }
         self.plant_dictionary("lead", frame, pool, alive=alive, stage_order=order[current])
+        handoff = self._plant_lead_handoff(
+            frame, rec, pos, stage, time_, alive, np.concatenate([planted, routed["lead"]])
+        )
         self.emit("lead", frame)
         del frame, email, domain, own_domain, company, word, local, country_text, conv_mask
 
         self._lead_history(
-            rng, rec, pos, stage, time_, created, creator, owner, queue, inactive, planted, deleted, queues
+            rng,
+            rec,
+            pos,
+            stage,
+            time_,
+            created,
+            creator,
+            owner,
+            queue,
+            inactive,
+            planted,
+            deleted,
+            queues,
+            owner_at_creation=owner_at_creation,
+            extra=[routed, handoff],
         )
         self.fact("routing_queue_owner", "lead", ids.take(pa.array(queue)))
         self.fact("routing_inactive_owner", "lead", ids.take(pa.array(inactive)))
@@ -2242,6 +2390,9 @@ class Generator:
         planted: np.ndarray,
         deleted: np.ndarray,
         queues: pa.Array,
+        *,
+        owner_at_creation: np.ndarray,
+        extra: Sequence[dict[str, Any]] = (),
     ) -> None:
         n = len(created)
         ids = self.lead_ids
@@ -2249,30 +2400,40 @@ class Generator:
         status = np.flatnonzero(pos > 0)
         candidates = np.setdiff1d(np.arange(n), np.concatenate([queue, inactive, planted]))
         reassigned = np.sort(candidates[rng.random(len(candidates)) < 0.2])
+        reassigned_at = created[reassigned] + _uniform_seconds(rng, 2 * MINUTE, 90 * MINUTE, len(reassigned))
+        reassigned_from = queues.take(pa.array(rng.integers(0, len(queues), len(reassigned))))
+        # Routing at creation must stay out of every SLA window: keep only changes before the lead's
+        # first Status change (every SLA clock starts on one); none is dropped with the current gaps.
+        first_status = np.full(n, np.iinfo(np.int64).max)
+        np.minimum.at(first_status, rec[status], time_[status])
+        early = reassigned_at < first_status[reassigned]
+        if not early.all():
+            self.notes.append(f"{int((~early).sum())} creation-time Owner changes dropped (after a status change)")
+        reassigned, reassigned_at = reassigned[early], reassigned_at[early]
+        reassigned_from = reassigned_from.filter(pa.array(early))
         parts = {
             "lead": [np.arange(n), rec[status], reassigned],
-            "time": [
-                created,
-                time_[status],
-                created[reassigned] + _uniform_seconds(rng, 2 * MINUTE, 90 * MINUTE, len(reassigned)),
-            ],
+            "time": [created, time_[status], reassigned_at],
             "field": [
                 pa.array(["created"] * n),
                 pa.array(["Status"] * len(status)),
                 pa.array(["Owner"] * len(reassigned)),
             ],
-            "old": [
-                pa.nulls(n, pa.string()),
-                _pick(names, stage[status - 1]),
-                queues.take(pa.array(rng.integers(0, len(queues), len(reassigned)))),
-            ],
+            "old": [pa.nulls(n, pa.string()), _pick(names, stage[status - 1]), reassigned_from],
             "new": [
                 pa.nulls(n, pa.string()),
                 _pick(names, stage[status]),
-                self.user_ids.take(pa.array(owner[reassigned])),
+                self.user_ids.take(pa.array(owner_at_creation[reassigned])),
             ],
             "by": [creator, owner[rec[status]], np.full(len(reassigned), self.integration_user)],
         }
+        for rows in extra:
+            parts["lead"].append(np.asarray(rows["lead"], dtype=np.int64))
+            parts["time"].append(np.asarray(rows["time"], dtype=np.int64))
+            parts["field"].append(pa.array(rows["field"], pa.string()))
+            parts["old"].append(pa.array(rows["old"], pa.string()))
+            parts["new"].append(pa.array(rows["new"], pa.string()))
+            parts["by"].append(np.full(len(rows["lead"]), self.integration_user))
         lead = np.concatenate(parts["lead"])
         when = np.concatenate(parts["time"])
         sort = np.lexsort((lead, when))
@@ -2290,6 +2451,166 @@ class Generator:
         frame["_fivetran_synced"] = self.synced(rng, m)
         self.emit("lead_history", frame)
         self.fact("deleted", "lead_history", frame["id"].filter(pa.array(gone)))
+
+    @staticmethod
+    def _min_bulk_end_lag(policy: Policy) -> int:
+        """The shortest time from a bulk SLA start to its end event (see _bulk_lag and lag_rows)."""
+        if policy.end_event == "opportunity_created":
+            return 20 * MINUTE
+        unit_minutes = {"business_minutes": 1, "business_hours": 60, "business_days": 24 * 60}
+        target_minutes = policy.target_value * unit_minutes.get(policy.target_unit, 60)
+        return 20 * MINUTE if target_minutes >= 120 else int(0.1 * target_minutes * MINUTE)
+
+    def _plant_routing(
+        self,
+        rec: np.ndarray,
+        pos: np.ndarray,
+        stage: np.ndarray,
+        time_: np.ndarray,
+        surviving: np.ndarray,
+        excluded: np.ndarray,
+        owner: np.ndarray,
+    ) -> dict[str, Any]:
+        """Leads handed to another owner while an SLA clock runs (routing_reassigned_after_sla_start).
+
+        Per lead policy, bulk leads with a start of it get an 'Owner' LeadHistory row strictly after the
+        start and before their end event (bulk ends come at least _min_bulk_end_lag later); owner_id
+        becomes an active person in the old owner's time zone, so every calendar, due time and SLA status
+        stays as it was. Changes `owner` in place; returns the history rows."""
+        rng = self.rng("routing")
+        names = self.lead_stage_names
+        taken = np.zeros(len(owner), dtype=bool)
+        taken[excluded] = True
+        zone = np.array(self.user_zone)
+        out: dict[str, Any] = {"lead": [], "time": [], "field": [], "old": [], "new": []}
+        for policy in self.rules.policies:
+            if policy.start_object != "lead":
+                continue
+            hit = np.flatnonzero((pos > 0) & (stage == names.index(policy.start_value)) & surviving[rec])
+            free = hit[~taken[rec[hit]]]
+            k = _count(RATE["routing_reassigned"], len(hit))
+            if len(free) < k:
+                raise ValueError(f"scale too small: {k} leads needed for routing after {policy.policy_id}")
+            chosen = np.sort(rng.choice(free, size=k, replace=False))
+            leads = rec[chosen]
+            taken[leads] = True
+            room = min(15 * MINUTE, self._min_bulk_end_lag(policy) // 2)
+            when = time_[chosen] + np.maximum(1, np.round(rng.uniform(0.2, 1.0, k) * room).astype(np.int64))
+            old = owner[leads]
+            new = np.empty(k, dtype=np.int64)
+            for user in np.unique(old):
+                same = [u for u in self.takeover_users if zone[u] == zone[user] and u != user]
+                if not same:
+                    raise ValueError(f"no active user shares the time zone {zone[user]} of user {user}")
+                best = [u for u in same if u in set(self.sdr.tolist())] or same
+                mine = old == user
+                new[mine] = np.array(best)[rng.integers(0, len(best), int(mine.sum()))]
+            owner[leads] = new
+            out["lead"] += leads.tolist()
+            out["time"] += when.tolist()
+            out["field"] += [LEAD_FIELD_API_NAMES["owner_id"]] * k
+            out["old"] += _ids(self.user_ids, old)
+            out["new"] += _ids(self.user_ids, new)
+            self.fact(
+                "routing_reassigned_after_sla_start",
+                "lead",
+                self.lead_ids.take(pa.array(leads)),
+                rule_id=policy.policy_id,
+                note="Owner changed after the SLA clock started, before its end",
+            )
+        out["lead"] = np.array(out["lead"], dtype=np.int64)
+        return out
+
+    def _plant_lead_handoff(
+        self,
+        frame: Frame,
+        rec: np.ndarray,
+        pos: np.ndarray,
+        stage: np.ndarray,
+        time_: np.ndarray,
+        alive: np.ndarray,
+        excluded: np.ndarray,
+    ) -> dict[str, Any]:
+        """Handoff fields empty when the SLA clock started, filled since (handoff_incomplete).
+
+        Per lead policy and handoff field, bulk leads with a start of the policy get a LeadHistory row
+        (field API name, old null, new = today's value) minutes after the start, before any later start of
+        a policy needing the field. When an earlier start of such a policy exists (an SQL after its MQL),
+        a row clearing the value (old = value, new null) sits between the two starts, so only this start
+        sees it empty. Also records the SLA leads whose field is empty today (handoff_incomplete_now_empty).
+        """
+        rng = self.rng("handoff")
+        names = self.lead_stage_names
+        n = frame.n
+        ids = frame["id"]
+        policies = [p for p in self.rules.policies if p.start_object == "lead"]
+        start_rows = {
+            p.policy_id: np.flatnonzero((pos > 0) & (stage == names.index(p.start_value)) & alive[rec])
+            for p in policies
+        }
+        start_of = {}
+        for p in policies:
+            start_of[p.policy_id] = np.full(n, -1, dtype=np.int64)
+            start_of[p.policy_id][rec[start_rows[p.policy_id]]] = time_[start_rows[p.policy_id]]
+        taken = np.zeros(n, dtype=bool)
+        taken[excluded] = True
+        out: dict[str, Any] = {"lead": [], "time": [], "field": [], "old": [], "new": []}
+        for policy in policies:
+            rows = start_rows[policy.policy_id]
+            for field_name in policy.handoff_fields:
+                column = self.raw_column("lead", field_name, "lead")
+                if column is None or column in self.drops.get("lead", []):
+                    self.notes.append(f"handoff {policy.policy_id} {field_name}: no lead column; not planted")
+                    continue
+                api_name = LEAD_FIELD_API_NAMES.get(column) or "".join(w.capitalize() for w in column.split("_"))
+                values = frame[column].cast(pa.string())
+                empty = _empty(values)
+                sla_leads = np.unique(rec[rows])
+                free = rows[~taken[rec[rows]] & ~empty[rec[rows]]]
+                k = _count(RATE["handoff_incomplete"], len(rows))
+                if len(free) < k:
+                    raise ValueError(f"scale too small: {k} leads needed for handoff {policy.policy_id} {field_name}")
+                chosen = np.sort(rng.choice(free, size=k, replace=False))
+                leads = rec[chosen]
+                taken[leads] = True
+                start = time_[chosen]
+                previous = np.full(k, -1, dtype=np.int64)
+                following = np.full(k, self.anchor, dtype=np.int64)
+                for other in policies:
+                    if field_name not in other.handoff_fields or other.policy_id == policy.policy_id:
+                        continue
+                    at = start_of[other.policy_id][leads]
+                    previous = np.where((at >= 0) & (at < start), np.maximum(previous, at), previous)
+                    following = np.where(at > start, np.minimum(following, at), following)
+                after = np.minimum(15 * MINUTE, (following - start) // 2)
+                filled_at = start + np.maximum(1, np.round(rng.uniform(0.2, 1.0, k) * after).astype(np.int64))
+                value = values.take(pa.array(leads)).to_pylist()
+                out["lead"] += leads.tolist()
+                out["time"] += filled_at.tolist()
+                out["field"] += [api_name] * k
+                out["old"] += [None] * k
+                out["new"] += value
+                cleared = np.flatnonzero(previous >= 0)
+                if len(cleared):
+                    before = np.minimum(60 * MINUTE, (start[cleared] - previous[cleared]) // 2)
+                    offset = np.maximum(1, np.round(rng.uniform(0.2, 1.0, len(cleared)) * before).astype(np.int64))
+                    out["lead"] += leads[cleared].tolist()
+                    out["time"] += (start[cleared] - offset).tolist()
+                    out["field"] += [api_name] * len(cleared)
+                    out["old"] += [value[i] for i in cleared]
+                    out["new"] += [None] * len(cleared)
+                self.fact(
+                    "handoff_incomplete", "lead", ids.take(pa.array(leads)), rule_id=policy.policy_id, note=field_name
+                )
+                self.fact(
+                    "handoff_incomplete_now_empty",
+                    "lead",
+                    ids.take(pa.array(sla_leads[empty[sla_leads]])),
+                    rule_id=policy.policy_id,
+                    note=field_name,
+                )
+        out["lead"] = np.array(out["lead"], dtype=np.int64)
+        return out
 
     def _copy_person(self, frame: Frame, targets: np.ndarray, sources: np.ndarray, variant_start: int) -> None:
         """Give `targets` the name and (differently written) email of `sources` (merged / duplicate people)."""
@@ -2972,6 +3293,7 @@ class Generator:
             return {f"{schema}.{name}": self._write_table(con, schema, table, name, drops.get(table, []), frame)}
 
         self.sink = sink
+        self.drops = drops
 
     def _write_table(
         self, con: duckdb.DuckDBPyConnection, schema: str, table: str, name: str, dropped: Sequence[str], frame: Frame
@@ -3054,6 +3376,14 @@ class Generator:
         )
         _write_arrow(con, META_SCHEMA, "merge_resolution", merges, "*")
         _write_arrow(con, META_SCHEMA, "customer_match", self.customer_match, "*")
+
+
+def _empty(values: pa.Array) -> np.ndarray:
+    """Null or blank (only spaces) as a numpy mask."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        blank = pc.equal(pc.utf8_trim(values, " "), "")
+        return np.asarray(pc.or_kleene(pc.is_null(values), pc.fill_null(blank, True)).to_numpy(zero_copy_only=False))
+    return np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False))
 
 
 def _ids(array: pa.Array, index: Any) -> list[str]:

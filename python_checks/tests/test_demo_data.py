@@ -975,3 +975,95 @@ def test_cli(tmp_path, capsys):
         check=False,
     )
     assert completed.returncode == 0 and "--subscription-history" in completed.stdout
+
+
+# ---- routing after the SLA start and handoff completeness ---------------------------------------------
+def test_owner_changes_inside_sla_windows_are_the_planted_ones(demo):
+    c = demo.con
+    users = {r["id"]: r for r in dicts(c, f'select id, is_active, time_zone_sid_key from {SF}."user"')}
+    owner_now = dict(rows(c, f"select id, owner_id from {SF}.lead"))
+    changes = defaultdict(list)
+    for lead_id, old, new, at in rows(
+        c,
+        f"select lead_id, old_value, new_value, created_date from {SF}.lead_history where not is_deleted "
+        "and lower(field) = 'owner' order by created_date, id",
+    ):
+        changes[lead_id].append((at, old, new))
+    found = defaultdict(set)
+    for case in _sla_cases(c):
+        if not case["record_id"].startswith("00Q"):
+            continue
+        closes = case["end"] or ANCHOR
+        for at, old, new in changes.get(case["record_id"], []):
+            if case["start"] < at <= closes:
+                found[case["policy_id"]].add(case["record_id"])
+                assert new == owner_now[case["record_id"]] and users[new]["is_active"]
+                assert users[old]["time_zone_sid_key"] == users[new]["time_zone_sid_key"]
+    for policy in read_rules("sla_policies.csv"):
+        if policy["start_object"] != "lead":
+            continue
+        planted = facts(demo, "routing_reassigned_after_sla_start", "lead", policy["policy_id"])
+        assert len(planted) == 1
+        assert found[policy["policy_id"]] == ids(planted) and found[policy["policy_id"]], policy["policy_id"]
+    assert not set(found) - {p["policy_id"] for p in read_rules("sla_policies.csv") if p["start_object"] == "lead"}
+
+
+def _value_at(history, start, current):
+    """A lead field at `start`: the last change at or before it, else the first change after, else today."""
+    before = [new for at, _, new in history if at <= start]
+    if before:
+        return before[-1]
+    after = [old for at, old, _ in history if at > start]
+    return after[0] if after else current
+
+
+def test_handoff_fields_at_the_sla_start_are_the_planted_ones(demo):
+    c = demo.con
+    dictionary = {(r["object"], r["field"]): r["source_field"] or r["field"] for r in read_rules("data_dictionary.csv")}
+    leads = {r["id"]: r for r in dicts(c, f"select * from {SF}.lead")}
+    opps = {r["id"]: r for r in dicts(c, f"select * from {SF}.opportunity")}
+    accounts = {r[0] for r in rows(c, f"select id from {SF}.account")}
+    lead_changes = defaultdict(list)
+    for lead_id, field, old, new, at in rows(
+        c,
+        f"select lead_id, field, old_value, new_value, created_date from {SF}.lead_history "
+        "where not is_deleted order by created_date, id",
+    ):
+        lead_changes[(lead_id, field.lower().replace("_", ""))].append((at, old, new))
+    opp_rows = defaultdict(list)
+    for row in dicts(c, f"select * from {SF}.opportunity_history where not is_deleted order by created_date, id"):
+        opp_rows[row["opportunity_id"]].append(row)
+    cases = _sla_cases(c)
+    checked = 0
+    for policy in read_rules("sla_policies.csv"):
+        obj = policy["start_object"]
+        for field in [f for f in policy["handoff_required_fields"].split("|") if f]:
+            column = dictionary[(obj, field)]
+            found, now_empty = set(), set()
+            for case in (x for x in cases if x["policy_id"] == policy["policy_id"]):
+                record_id, start = case["record_id"], case["start"]
+                if obj == "lead":
+                    current = leads[record_id][column]
+                    value = _value_at(lead_changes[(record_id, column.replace("_", ""))], start, current)
+                else:
+                    current = opps[record_id][column]
+                    if column == "account_id":
+                        current = current if current in accounts else None
+                        value = current
+                    else:
+                        before = [r[column] for r in opp_rows[record_id] if r["created_date"] <= start]
+                        value = before[-1] if before else current
+                if blank(value):
+                    found.add(record_id)
+                if blank(current):
+                    now_empty.add(record_id)
+            planted = facts(demo, "handoff_incomplete", obj, policy["policy_id"], field)
+            empty_now = facts(demo, "handoff_incomplete_now_empty", obj, policy["policy_id"], field)
+            assert len(planted) == 1 and len(empty_now) == 1, (policy["policy_id"], field)
+            assert ids(empty_now) == now_empty, (policy["policy_id"], field)
+            assert found == ids(planted) | now_empty and not ids(planted) & now_empty, (policy["policy_id"], field)
+            history_column = column in {r[0] for r in rows(c, f"describe {SF}.opportunity_history")}
+            if obj == "lead" or history_column:
+                assert ids(planted), (policy["policy_id"], field)
+                checked += 1
+    assert checked >= 8

@@ -159,3 +159,36 @@ def test_scorecard_counts_agree_with_the_failing_records(demo_build):
         scores = con.execute("select min(hygiene_score), max(hygiene_score) from hygiene.hygiene_scorecard").fetchone()
     assert missing_scorecard == missing_records
     assert 1 <= scores[0] <= scores[1] <= 5
+
+
+def test_reassignments_while_an_sla_clock_ran_are_routing_failures(demo_build):
+    planted = ids_of(facts(demo_build, category="routing_reassigned_after_sla_start"))
+    assert planted
+    with demo_build.connect() as con:
+        found = {
+            r[0]
+            for r in con.execute(
+                "select record_id from hygiene.hygiene_failing_records "
+                "where rule_id = 'routing_reassigned_after_sla_start'"
+            ).fetchall()
+        }
+    assert found == planted
+
+
+def test_handoffs_missing_a_required_field_match_the_planted_ones(demo_build):
+    planted = facts(demo_build, category="handoff_incomplete")
+    assert planted
+    with demo_build.connect() as con:
+        for fact in planted:
+            now_empty = ids_of(
+                facts(demo_build, category="handoff_incomplete_now_empty", rule_id=fact["rule_id"], note=fact["note"])
+            )
+            found = {
+                r[0]
+                for r in con.execute(
+                    "select record_id from hygiene.hygiene_failing_records "
+                    "where failure_type = 'handoff_incomplete' and rule_id = ?",
+                    [f"{fact['rule_id']}:{fact['note']}"],
+                ).fetchall()
+            }
+            assert found == set(fact["record_ids"]) | now_empty, (fact["rule_id"], fact["note"])
