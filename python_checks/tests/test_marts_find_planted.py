@@ -192,3 +192,50 @@ def test_handoffs_missing_a_required_field_match_the_planted_ones(demo_build):
                 ).fetchall()
             }
             assert found == set(fact["record_ids"]) | now_empty, (fact["rule_id"], fact["note"])
+
+
+def test_funnel_is_monotone_and_cohorts_add_up(demo_build):
+    with demo_build.connect() as con:
+        gaps = con.execute(
+            """
+            select count(*) from (
+                select funnel_record_id, min(step_order) as first_step, max(step_order) as last_step, count(*) as steps
+                from funnel.fct_funnel_steps_reached group by funnel_record_id
+            ) as per_record
+            where steps != last_step - first_step + 1
+            """
+        ).fetchone()[0]
+        backwards = con.execute(
+            "select count(*) from funnel.fct_funnel_steps_reached where next_step_reached_at < reached_at"
+        ).fetchone()[0]
+        steps = dict(
+            con.execute("select funnel_step, count(*) from funnel.fct_funnel_steps_reached group by 1").fetchall()
+        )
+        cohorts = dict(
+            con.execute("select funnel_step, sum(entered_count) from funnel.fct_funnel_cohorts group by 1").fetchall()
+        )
+    assert gaps == 0
+    assert backwards == 0
+    assert steps == cohorts
+
+
+def test_funnel_reaches_closed_won_exactly_for_the_won_deals(demo_build):
+    """Independent count: funnel records (a lead, or an opportunity without one) whose opportunity
+    ever entered a won stage, straight from the stage history and the stage seed."""
+    with demo_build.connect() as con:
+        won_step = con.execute(
+            "select funnel_step from rules.funnel_steps order by step_order desc limit 1"
+        ).fetchone()[0]
+        reached = con.execute(
+            "select count(distinct funnel_record_id) from funnel.fct_funnel_steps_reached where funnel_step = ?",
+            [won_step],
+        ).fetchone()[0]
+        ever_won = con.execute(
+            """
+            select count(distinct coalesce(o.converted_from_lead_id, o.opportunity_id))
+            from core.fct_opportunity_stage_history h
+            join core.fct_opportunities o using (opportunity_id)
+            where h.is_won
+            """
+        ).fetchone()[0]
+    assert reached == ever_won > 0
