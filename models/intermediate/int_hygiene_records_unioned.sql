@@ -13,6 +13,21 @@ people as (
     select * from {{ ref('dim_contacts') }}
 ),
 
+-- Converted leads live on as contacts in dim_contacts, but their SLA clocks, handoffs and
+-- reassignments happened as leads: they are records here too (closed, in their converted
+-- status), with no field or duplicate rule of their own (is_rule_checked false).
+converted_leads as (
+    select leads.*
+    from {{ ref('stg_salesforce__leads') }} as leads
+    left join {{ ref('dim_contacts') }} as lead_rows
+        on
+            leads.lead_id = lead_rows.person_id
+            and lead_rows.person_type = 'lead'
+    where
+        leads.exclusion_reason is null
+        and lead_rows.person_id is null
+),
+
 opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
@@ -71,7 +86,8 @@ records as (
         accounts.created_by_user_id,
         accounts.created_at,
         coalesce(accounts.last_modified_at, accounts.created_at) as last_changed_at,
-        last_activity_by_account.last_activity_at
+        last_activity_by_account.last_activity_at,
+        true as is_rule_checked
     from accounts
     left join last_activity_by_account
         on accounts.crm_account_id = last_activity_by_account.record_id
@@ -86,7 +102,8 @@ records as (
         people.created_by_user_id,
         people.created_at,
         coalesce(people.last_modified_at, people.created_at) as last_changed_at,
-        last_activity_by_person.last_activity_at
+        last_activity_by_person.last_activity_at,
+        true as is_rule_checked
     from people
     left join stages as lead_statuses
         on
@@ -94,6 +111,26 @@ records as (
             and lead_statuses.object = 'lead'
     left join last_activity_by_person
         on people.person_id = last_activity_by_person.record_id
+    union all
+    select
+        'lead' as object_name,
+        converted_leads.lead_id as record_id,
+        converted_leads.lead_status as stage_name,
+        coalesce(lead_statuses.is_open, false) as is_open,
+        converted_leads.owner_id,
+        converted_leads.lead_source,
+        converted_leads.created_by_user_id,
+        converted_leads.created_at,
+        coalesce(converted_leads.last_modified_at, converted_leads.created_at) as last_changed_at,
+        last_activity_by_person.last_activity_at,
+        false as is_rule_checked
+    from converted_leads
+    left join stages as lead_statuses
+        on
+            converted_leads.lead_status = lead_statuses.stage_name
+            and lead_statuses.object = 'lead'
+    left join last_activity_by_person
+        on converted_leads.lead_id = last_activity_by_person.record_id
     union all
     select
         'opportunity' as object_name,
@@ -105,7 +142,8 @@ records as (
         opportunities.created_by_user_id,
         opportunities.created_at,
         coalesce(opportunities.last_modified_at, opportunities.created_at) as last_changed_at,
-        last_activity_by_opportunity.last_activity_at
+        last_activity_by_opportunity.last_activity_at,
+        true as is_rule_checked
     from opportunities
     left join last_activity_by_opportunity
         on opportunities.opportunity_id = last_activity_by_opportunity.record_id
@@ -121,7 +159,8 @@ records as (
         cast(null as {{ dbt.type_string() }}) as created_by_user_id,
         subscriptions.created_at,
         subscriptions.created_at as last_changed_at,
-        cast(null as {{ dbt.type_timestamp() }}) as last_activity_at
+        cast(null as {{ dbt.type_timestamp() }}) as last_activity_at,
+        true as is_rule_checked
     from subscriptions
     left join accounts as subscription_accounts
         on subscriptions.crm_account_id = subscription_accounts.crm_account_id
@@ -136,7 +175,8 @@ records as (
         cast(null as {{ dbt.type_string() }}) as created_by_user_id,
         users.created_at,
         users.created_at as last_changed_at,
-        cast(null as {{ dbt.type_timestamp() }}) as last_activity_at
+        cast(null as {{ dbt.type_timestamp() }}) as last_activity_at,
+        true as is_rule_checked
     from users
 ),
 
@@ -160,7 +200,8 @@ final as (
         end as created_by_type,
         records.created_at,
         records.last_changed_at,
-        records.last_activity_at
+        records.last_activity_at,
+        records.is_rule_checked
     from records
     left join users as owners
         on records.owner_id = owners.user_id

@@ -157,7 +157,21 @@ def test_scorecard_counts_agree_with_the_failing_records(demo_build):
             "select count(*) from hygiene.hygiene_failing_records where failure_type = 'missing_required_field'"
         ).fetchone()[0]
         scores = con.execute("select min(hygiene_score), max(hygiene_score) from hygiene.hygiene_scorecard").fetchone()
+        sla_scorecard = con.execute(
+            "select sum(sla_instances_decided), sum(sla_instances_met) from hygiene.hygiene_scorecard"
+        ).fetchone()
+        sla_instances = con.execute(
+            "select count(*) filter (where sla_status in ('met', 'breached', 'open_breached')), "
+            "count(*) filter (where sla_status = 'met') from sla.fct_sla_instances"
+        ).fetchone()
+        unowned_sla_failures = con.execute(
+            "select count(*) from hygiene.hygiene_failing_records "
+            "where failure_type in ('sla_breach', 'handoff_incomplete', 'routing') and stage_name is null"
+        ).fetchone()[0]
     assert missing_scorecard == missing_records
+    # Every SLA instance counts, converted leads' included (no survivorship bias).
+    assert sla_scorecard == sla_instances
+    assert unowned_sla_failures == 0
     assert 1 <= scores[0] <= scores[1] <= 5
 
 

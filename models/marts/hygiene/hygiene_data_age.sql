@@ -2,6 +2,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='as_of_date',
+    on_schema_change='append_new_columns',
     full_refresh=var('rebuild_hygiene_history', false),
 ) }}
 -- Data age of the scorecard's records: how many records of each object, stage and owner fall in

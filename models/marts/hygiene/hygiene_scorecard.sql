@@ -2,6 +2,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='as_of_date',
+    on_schema_change='append_new_columns',
     full_refresh=var('rebuild_hygiene_history', false),
 ) }}
 -- The weekly CRM hygiene scorecard BI reads. Grain: as-of date × object × stage × owner (with
@@ -114,6 +115,7 @@ cells as (
         lead_source,
         created_by_type,
         count(*) as records_in_scope,
+        sum(case when is_rule_checked then 1 else 0 end) as records_rule_checked,
         avg(days_since_change) as avg_days_since_change,
         max(days_since_change) as max_days_since_change,
         sum(required_checks) as required_field_checks,
@@ -144,7 +146,7 @@ rated as (
         *,
         cast(required_fields_filled as {{ dbt.type_numeric() }}) / nullif(required_field_checks, 0)
             as completion_rate,
-        cast(duplicate_records as {{ dbt.type_numeric() }}) / nullif(records_in_scope, 0) as duplicate_rate,
+        cast(duplicate_records as {{ dbt.type_numeric() }}) / nullif(records_rule_checked, 0) as duplicate_rate,
         cast(stale_records as {{ dbt.type_numeric() }}) / nullif(open_records_tracked, 0) as stale_rate,
         cast(sla_instances_met as {{ dbt.type_numeric() }}) / nullif(sla_instances_decided, 0) as sla_adherence
     from cells
@@ -237,6 +239,7 @@ final as (
         lead_source,
         created_by_type,
         records_in_scope,
+        records_rule_checked,
         avg_days_since_change,
         max_days_since_change,
         required_field_checks,
