@@ -253,3 +253,23 @@ def test_funnel_reaches_closed_won_exactly_for_the_won_deals(demo_build):
             """
         ).fetchone()[0]
     assert reached == ever_won > 0
+
+
+def test_the_owner_at_the_clock_start_is_responsible_after_a_reassignment(demo_build):
+    for fact in facts(demo_build, category="routing_reassigned_after_sla_start"):
+        with demo_build.connect() as con:
+            rows = con.execute(
+                """
+                select i.record_id, i.owner_user_id, h.old_value, h.new_value
+                from sla.fct_sla_instances i
+                join salesforce.lead_history h
+                    on h.lead_id = i.record_id and lower(h.field) = 'owner'
+                    and h.created_date > i.started_at
+                    and h.created_date <= coalesce(i.met_at, timestamp '2026-11-02 12:00:00')
+                where i.policy_id = ? and i.record_id in (select unnest(?::varchar[]))
+                """,
+                [fact["rule_id"], fact["record_ids"]],
+            ).fetchall()
+        assert len({r[0] for r in rows}) == int(fact["expected_count"]), fact["rule_id"]
+        for record_id, owner, old_owner, new_owner in rows:
+            assert owner == old_owner != new_owner, record_id

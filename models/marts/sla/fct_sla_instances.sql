@@ -1,6 +1,7 @@
 -- One row per SLA instance: every start event of every policy in the sla_policies seed, with its
 -- due time in the business calendar of the responsible owner's region and time zone, when (if)
--- the end event met it, elapsed business time and status as of the as_of var.
+-- the end event met it, elapsed business time and status as of the as_of var. The owner is who
+-- owned the record when the clock started.
 -- Business time is computed on int_business_days_calendared (running working minutes and working
 -- days per region), joined by date: no loop, so it stays fast at millions of instances.
 -- Semantics (the same as revops_warehouse.business_time, the Python oracle the tests compare to):
@@ -33,6 +34,11 @@ opportunities as (
 
 users as (
     select * from {{ ref('dim_users') }}
+),
+
+owner_changes as (
+    select * from {{ ref('fct_lead_field_changes') }}
+    where field_name = 'owner'
 ),
 
 record_owners as (
@@ -72,6 +78,46 @@ starts as (
             and events.event_value = policies.start_event_value
 ),
 
+-- The responsible owner is who owned the record when the clock started: for a lead, the new owner
+-- of the last owner change at or before the start, else the old owner of the first change after
+-- it, else today's owner (opportunities have no owner history in the sources: today's owner).
+owner_changes_around_start as (
+    select
+        starts.sla_instance_id,
+        max(case when owner_changes.changed_at <= starts.started_at then owner_changes.changed_at end)
+            as last_before_at,
+        min(case when owner_changes.changed_at > starts.started_at then owner_changes.changed_at end)
+            as first_after_at
+    from starts
+    inner join owner_changes
+        on starts.record_id = owner_changes.lead_id
+    where starts.object_name = 'lead'
+    group by starts.sla_instance_id
+),
+
+owners_at_start as (
+    select
+        owner_changes_around_start.sla_instance_id,
+        max(
+            case
+                when owner_changes_around_start.last_before_at is not null
+                    then
+                        case
+                            when owner_changes.changed_at = owner_changes_around_start.last_before_at
+                                then owner_changes.new_value
+                        end
+                when owner_changes.changed_at = owner_changes_around_start.first_after_at
+                    then owner_changes.old_value
+            end
+        ) as owner_id
+    from owner_changes_around_start
+    inner join starts
+        on owner_changes_around_start.sla_instance_id = starts.sla_instance_id
+    inner join owner_changes
+        on starts.record_id = owner_changes.lead_id
+    group by owner_changes_around_start.sla_instance_id
+),
+
 ends as (
     select
         starts.sla_instance_id,
@@ -91,7 +137,7 @@ owned as (
     select
         starts.*,
         ends.met_at,
-        record_owners.owner_id as owner_user_id,
+        coalesce(owners_at_start.owner_id, record_owners.owner_id) as owner_user_id,
         users.user_name as owner_name,
         users.team_name as owner_team,
         users.is_active as is_owner_active,
@@ -108,8 +154,10 @@ owned as (
         on
             starts.object_name = record_owners.object_name
             and starts.record_id = record_owners.record_id
+    left join owners_at_start
+        on starts.sla_instance_id = owners_at_start.sla_instance_id
     left join users
-        on record_owners.owner_id = users.user_id
+        on coalesce(owners_at_start.owner_id, record_owners.owner_id) = users.user_id
 ),
 
 localized as (
