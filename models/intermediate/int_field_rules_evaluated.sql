@@ -91,7 +91,10 @@ final as (
         coalesce(
             scoped.field_value is not null
             and scoped.allowed_values is not null
-            and not ('|' || scoped.allowed_values || '|' like '%|' || scoped.field_value || '|%'),
+            -- exact membership in the pipe-separated list (position, not LIKE: no wildcards)
+            and {{ dbt.position(
+                "'|' || scoped.field_value || '|'", "'|' || scoped.allowed_values || '|'"
+            ) }} = 0,
             false
         ) as is_value_not_allowed,
         coalesce(

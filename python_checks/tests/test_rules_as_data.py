@@ -124,3 +124,29 @@ def test_a_row_naming_an_unknown_object_stops_the_run_naming_the_row(project_cop
     result = run_dbt(project, database, ["build", "-s", "data_dictionary", "int_field_rules_evaluated"])
     assert result.returncode != 0
     assert "data_dictionary row quote_total: unknown object 'quote'" in result.stdout
+
+
+def test_values_outside_the_allowed_list_fail_exactly_without_wildcards(project_copy):
+    """opp_type allows New Business|Renewal|Expansion, opp_lead_source allows Web|Event|…: a value
+    outside the list fails, and 'W_b' is not 'Web' (no LIKE wildcards)."""
+    import duckdb
+
+    project, database = project_copy
+    with duckdb.connect(str(database)) as con:
+        first, second = [
+            r[0]
+            for r in con.execute(
+                "select id from salesforce.opportunity where not is_deleted order by id limit 2"
+            ).fetchall()
+        ]
+        con.execute("update salesforce.opportunity set type = 'Partnership' where id = ?", [first])
+        con.execute("update salesforce.opportunity set lead_source = 'W_b' where id = ?", [second])
+    result = run_dbt(project, database, ["run", "-s", "fct_opportunities", "int_field_rules_evaluated"])
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(database), read_only=True) as con:
+        failing = set(
+            con.execute(
+                "select rule_id, record_id from intermediate.int_field_rules_evaluated where is_value_not_allowed"
+            ).fetchall()
+        )
+    assert failing == {("opp_type", first), ("opp_lead_source", second)}
