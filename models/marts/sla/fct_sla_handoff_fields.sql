@@ -18,8 +18,8 @@ instances as (
     select * from {{ ref('fct_sla_instances') }}
 ),
 
-lead_field_changes as (
-    select * from {{ ref('fct_lead_field_changes') }}
+lead_values_at_events as (
+    select * from {{ ref('int_lead_field_values_reconstructed') }}
 ),
 
 opportunity_changes as (
@@ -59,46 +59,6 @@ opportunity_snapshots as (
     group by opportunity_rows_at_start.sla_instance_id
 ),
 
-lead_changes_around_start as (
-    select
-        instances.sla_instance_id,
-        lead_field_changes.field_key,
-        max(case when lead_field_changes.changed_at <= instances.started_at then lead_field_changes.changed_at end)
-            as last_before_at,
-        min(case when lead_field_changes.changed_at > instances.started_at then lead_field_changes.changed_at end)
-            as first_after_at
-    from instances
-    inner join lead_field_changes
-        on instances.record_id = lead_field_changes.lead_id
-    where instances.object_name = 'lead'
-    group by instances.sla_instance_id, lead_field_changes.field_key
-),
-
-lead_values_at_start as (
-    select
-        lead_changes_around_start.sla_instance_id,
-        lead_changes_around_start.field_key,
-        lead_changes_around_start.last_before_at is not null or lead_changes_around_start.first_after_at is not null
-            as has_history,
-        max(
-            case
-                when lead_changes_around_start.last_before_at is not null
-                    then case when lead_field_changes.changed_at = lead_changes_around_start.last_before_at
-                        then lead_field_changes.new_value end
-                else case when lead_field_changes.changed_at = lead_changes_around_start.first_after_at
-                    then lead_field_changes.old_value end
-            end
-        ) as value_at_start
-    from lead_changes_around_start
-    inner join instances
-        on lead_changes_around_start.sla_instance_id = instances.sla_instance_id
-    inner join lead_field_changes
-        on
-            instances.record_id = lead_field_changes.lead_id
-            and lead_changes_around_start.field_key = lead_field_changes.field_key
-    group by 1, 2, 3
-),
-
 fields as (
     {%- set selects = [] %}
     {%- for policy in policies if policy['handoff_required_fields'] %}
@@ -120,10 +80,10 @@ fields as (
         '{{ field }}' as field_name,
         {%- if object_name == 'lead' %}
         case
-            when lead_values_at_start.has_history then lead_values_at_start.value_at_start
+            when lead_values_at_events.event_source_id is not null then lead_values_at_events.value_at_event
             else cast(current_values.{{ field }} as {{ dbt.type_string() }})
         end as value_at_start,
-        coalesce(lead_values_at_start.has_history, false) as is_from_history
+        lead_values_at_events.event_source_id is not null as is_from_history
         {%- elif field in opportunity_history_fields %}
         case
             when opportunity_snapshots.sla_instance_id is not null then opportunity_snapshots.{{ field }}
@@ -142,10 +102,10 @@ fields as (
         on
             dictionary.object = 'lead'
             and dictionary.field = '{{ field }}'
-    left join lead_values_at_start
+    left join lead_values_at_events
         on
-            instances.sla_instance_id = lead_values_at_start.sla_instance_id
-            and replace(lower(coalesce(dictionary.source_field, '{{ field }}')), '_', '') = lead_values_at_start.field_key
+            instances.start_event_source_id = lead_values_at_events.event_source_id
+            and replace(lower(coalesce(dictionary.source_field, '{{ field }}')), '_', '') = lead_values_at_events.field_key
     {%- else %}
     left join opportunity_snapshots
         on instances.sla_instance_id = opportunity_snapshots.sla_instance_id

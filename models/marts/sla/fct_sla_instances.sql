@@ -36,9 +36,8 @@ users as (
     select * from {{ ref('dim_users') }}
 ),
 
-owner_changes as (
-    select * from {{ ref('fct_lead_field_changes') }}
-    where field_name = 'owner'
+lead_values_at_start as (
+    select * from {{ ref('int_lead_field_values_reconstructed') }}
 ),
 
 record_owners as (
@@ -78,44 +77,15 @@ starts as (
             and events.event_value = policies.start_event_value
 ),
 
--- The responsible owner is who owned the record when the clock started: for a lead, the new owner
--- of the last owner change at or before the start, else the old owner of the first change after
--- it, else today's owner (opportunities have no owner history in the sources: today's owner).
-owner_changes_around_start as (
-    select
-        starts.sla_instance_id,
-        max(case when owner_changes.changed_at <= starts.started_at then owner_changes.changed_at end)
-            as last_before_at,
-        min(case when owner_changes.changed_at > starts.started_at then owner_changes.changed_at end)
-            as first_after_at
-    from starts
-    inner join owner_changes
-        on starts.record_id = owner_changes.lead_id
-    where starts.object_name = 'lead'
-    group by starts.sla_instance_id
-),
-
+-- The responsible owner is who owned the record when the clock started: for a lead, from its
+-- owner history (int_lead_field_values_reconstructed), else today's owner (opportunities have no
+-- owner history in the sources: today's owner).
 owners_at_start as (
     select
-        owner_changes_around_start.sla_instance_id,
-        max(
-            case
-                when owner_changes_around_start.last_before_at is not null
-                    then
-                        case
-                            when owner_changes.changed_at = owner_changes_around_start.last_before_at
-                                then owner_changes.new_value
-                        end
-                when owner_changes.changed_at = owner_changes_around_start.first_after_at
-                    then owner_changes.old_value
-            end
-        ) as owner_id
-    from owner_changes_around_start
-    inner join starts
-        on owner_changes_around_start.sla_instance_id = starts.sla_instance_id
-    inner join owner_changes
-        on starts.record_id = owner_changes.lead_id
-    group by owner_changes_around_start.sla_instance_id
+        event_source_id,
+        value_at_event as owner_id
+    from lead_values_at_start
+    where field_key = 'owner'
 ),
 
 ends as (
@@ -155,7 +125,9 @@ owned as (
             starts.object_name = record_owners.object_name
             and starts.record_id = record_owners.record_id
     left join owners_at_start
-        on starts.sla_instance_id = owners_at_start.sla_instance_id
+        on
+            starts.object_name = 'lead'
+            and starts.start_event_source_id = owners_at_start.event_source_id
     left join users
         on coalesce(owners_at_start.owner_id, record_owners.owner_id) = users.user_id
 ),
