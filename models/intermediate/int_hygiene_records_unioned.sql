@@ -44,35 +44,8 @@ users as (
     select * from {{ ref('dim_users') }}
 ),
 
-activities as (
-    select * from {{ ref('fct_activities') }}
-),
-
-last_activity_by_person as (
-    select
-        person_id as record_id,
-        max(occurred_at) as last_activity_at
-    from activities
-    where person_id is not null
-    group by person_id
-),
-
-last_activity_by_opportunity as (
-    select
-        opportunity_id as record_id,
-        max(occurred_at) as last_activity_at
-    from activities
-    where opportunity_id is not null
-    group by opportunity_id
-),
-
-last_activity_by_account as (
-    select
-        crm_account_id as record_id,
-        max(occurred_at) as last_activity_at
-    from activities
-    where crm_account_id is not null
-    group by crm_account_id
+last_activities as (
+    select * from {{ ref('int_activities_aggregated') }}
 ),
 
 records as (
@@ -86,11 +59,13 @@ records as (
         accounts.created_by_user_id,
         accounts.created_at,
         coalesce(accounts.last_modified_at, accounts.created_at) as last_changed_at,
-        last_activity_by_account.last_activity_at,
+        last_activities.last_activity_at,
         true as is_rule_checked
     from accounts
-    left join last_activity_by_account
-        on accounts.crm_account_id = last_activity_by_account.record_id
+    left join last_activities
+        on
+            last_activities.object_name = 'account'
+            and accounts.crm_account_id = last_activities.record_id
     union all
     select
         people.person_type as object_name,
@@ -102,15 +77,17 @@ records as (
         people.created_by_user_id,
         people.created_at,
         coalesce(people.last_modified_at, people.created_at) as last_changed_at,
-        last_activity_by_person.last_activity_at,
+        last_activities.last_activity_at,
         true as is_rule_checked
     from people
     left join stages as lead_statuses
         on
             people.lead_status = lead_statuses.stage_name
             and lead_statuses.object = 'lead'
-    left join last_activity_by_person
-        on people.person_id = last_activity_by_person.record_id
+    left join last_activities
+        on
+            people.person_type = last_activities.object_name
+            and people.person_id = last_activities.record_id
     union all
     select
         'lead' as object_name,
@@ -122,15 +99,17 @@ records as (
         converted_leads.created_by_user_id,
         converted_leads.created_at,
         coalesce(converted_leads.last_modified_at, converted_leads.created_at) as last_changed_at,
-        last_activity_by_person.last_activity_at,
+        last_activities.last_activity_at,
         false as is_rule_checked
     from converted_leads
     left join stages as lead_statuses
         on
             converted_leads.lead_status = lead_statuses.stage_name
             and lead_statuses.object = 'lead'
-    left join last_activity_by_person
-        on converted_leads.lead_id = last_activity_by_person.record_id
+    left join last_activities
+        on
+            last_activities.object_name = 'lead'
+            and converted_leads.lead_id = last_activities.record_id
     union all
     select
         'opportunity' as object_name,
@@ -142,11 +121,13 @@ records as (
         opportunities.created_by_user_id,
         opportunities.created_at,
         coalesce(opportunities.last_modified_at, opportunities.created_at) as last_changed_at,
-        last_activity_by_opportunity.last_activity_at,
+        last_activities.last_activity_at,
         true as is_rule_checked
     from opportunities
-    left join last_activity_by_opportunity
-        on opportunities.opportunity_id = last_activity_by_opportunity.record_id
+    left join last_activities
+        on
+            last_activities.object_name = 'opportunity'
+            and opportunities.opportunity_id = last_activities.record_id
     union all
     -- A subscription's data is fixed by the account owner; a user's by their manager.
     select

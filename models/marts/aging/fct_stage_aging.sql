@@ -28,9 +28,8 @@ users as (
     select * from {{ ref('dim_users') }}
 ),
 
-activities as (
-    select * from {{ ref('fct_activities') }}
-    where occurred_at <= {{ as_of_timestamp() }}
+last_activities as (
+    select * from {{ ref('int_activities_aggregated') }}
 ),
 
 business_days as (
@@ -75,24 +74,6 @@ current_stages as (
     from opportunity_intervals
     inner join opportunities
         on opportunity_intervals.opportunity_id = opportunities.opportunity_id
-),
-
-last_activities as (
-    select
-        'lead' as object_name,
-        person_id as record_id,
-        max(occurred_at) as last_activity_at
-    from activities
-    where person_type = 'lead'
-    group by person_id
-    union all
-    select
-        'opportunity' as object_name,
-        opportunity_id as record_id,
-        max(occurred_at) as last_activity_at
-    from activities
-    where opportunity_id is not null
-    group by opportunity_id
 ),
 
 open_records as (
