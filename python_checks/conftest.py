@@ -37,21 +37,32 @@ class Build:
     def facts_where(self, **match) -> list[dict]:
         return [f for f in self.planted if all(f.get(k) == v for k, v in match.items())]
 
+    def planted_ids(self, **match) -> set[str]:
+        """Record ids of the planted facts matching `match`, together."""
+        ids: set[str] = set()
+        for fact in self.facts_where(**match):
+            ids.update(fact.get("record_ids") or [])
+        return ids
 
-def dbt(args: list[str], database: Path, target_dir: Path, vars_: dict | None = None) -> subprocess.CompletedProcess:
-    command = [
-        settings.dbt_executable(),
-        *args,
-        "--project-dir",
-        str(settings.PROJECT_DIR),
-        "--target-path",
-        str(target_dir),
-    ]
+    def planted_count(self, **match) -> int:
+        return sum(int(f["expected_count"]) for f in self.facts_where(**match))
+
+
+def dbt(
+    args: list[str],
+    database: Path,
+    target_dir: Path | None = None,
+    vars_: dict | None = None,
+    project_dir: Path = settings.PROJECT_DIR,
+) -> subprocess.CompletedProcess:
+    """Run dbt in its own process on `database`, for the project (or a copy of it) in project_dir."""
+    command = [settings.dbt_executable(), *args, "--project-dir", str(project_dir)]
+    if target_dir is not None:
+        command += ["--target-path", str(target_dir)]
     if vars_:
         command += ["--vars", json.dumps(vars_)]
-    return subprocess.run(
-        command, cwd=settings.PROJECT_DIR, env=settings.dbt_env(database), capture_output=True, text=True
-    )
+    env = settings.dbt_env(database, {"DBT_PROFILES_DIR": str(project_dir), "DBT_PROJECT_DIR": str(project_dir)})
+    return subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True)
 
 
 def build_demo(tmp: Path, vars_: dict | None = None, **generate_kwargs) -> Build:

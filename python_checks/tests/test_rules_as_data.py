@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
 
 import pytest
 
+from conftest import dbt
 from revops_warehouse import settings
 
 
@@ -26,18 +26,7 @@ def project_copy(demo_build, tmp_path):
 
 
 def run_dbt(project, database, args):
-    env = settings.dbt_env(database)
-    env["DBT_PROFILES_DIR"] = str(project)
-    env["DBT_PROJECT_DIR"] = str(project)
-    command = [
-        settings.dbt_executable(),
-        *args,
-        "--project-dir",
-        str(project),
-        "--vars",
-        "{as_of: '2026-11-02 12:00:00'}",
-    ]
-    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    return dbt(args, database, vars_={"as_of": "2026-11-02 12:00:00"}, project_dir=project)
 
 
 def add_dictionary_row(project, **values):

@@ -9,17 +9,6 @@ from __future__ import annotations
 import pytest
 
 
-def planted_ids(build, **match) -> set[str]:
-    ids: set[str] = set()
-    for fact in build.facts_where(**match):
-        ids.update(fact.get("record_ids") or [])
-    return ids
-
-
-def planted_count(build, **match) -> int:
-    return sum(int(f["expected_count"]) for f in build.facts_where(**match))
-
-
 def scalar(con, sql: str, *params):
     return con.execute(sql, list(params)).fetchone()[0]
 
@@ -65,7 +54,7 @@ def test_every_raw_row_is_modelled_or_excluded(demo_build):
     ["account", "contact", "lead", "opportunity", "opportunity_history", "lead_history", "task", "customer"],
 )
 def test_deleted_rows_are_excluded_as_deleted(demo_build, table):
-    expected = planted_ids(demo_build, category="deleted", object=table)
+    expected = demo_build.planted_ids(category="deleted", object=table)
     with demo_build.connect() as con:
         found = {
             r[0]
@@ -75,7 +64,7 @@ def test_deleted_rows_are_excluded_as_deleted(demo_build, table):
                 [table],
             ).fetchall()
         }
-    assert planted_count(demo_build, category="deleted", object=table) == len(found)
+    assert demo_build.planted_count(category="deleted", object=table) == len(found)
     assert expected <= found
 
 
@@ -90,8 +79,8 @@ def test_merged_rows_are_excluded_as_merged(demo_build, table):
                 [table],
             ).fetchall()
         }
-    assert len(found) == planted_count(demo_build, category="merged", object=table)
-    assert planted_ids(demo_build, category="merged", object=table) <= found
+    assert len(found) == demo_build.planted_count(category="merged", object=table)
+    assert demo_build.planted_ids(category="merged", object=table) <= found
 
 
 @pytest.mark.parametrize(
@@ -143,10 +132,10 @@ def test_stage_paths_skips_regressions_reopenings(demo_build):
         ("regressed", "stage_regression"),
         ("reopened", "reopened"),
     ):
-        expected = planted_ids(demo_build, category=category, object="opportunity")
-        assert len(expected) == planted_count(demo_build, category=category, object="opportunity")
+        expected = demo_build.planted_ids(category=category, object="opportunity")
+        assert len(expected) == demo_build.planted_count(category=category, object="opportunity")
         assert by_transition.get(transition, set()) == expected, transition
-    assert no_history == planted_ids(demo_build, category="no_history")
+    assert no_history == demo_build.planted_ids(category="no_history")
 
 
 def test_amount_only_history_rows_do_not_make_intervals(demo_build):
@@ -211,17 +200,17 @@ def test_stripe_customers_match_by_link_then_domain(demo_build):
         }
         billing_only = scalar(con, "select count(*) from core.dim_accounts where match_method = 'billing_only'")
     # The planted invalid links carry personal email domains: they fall through to unmatched.
-    assert invalid == planted_ids(demo_build, category="invalid_crm_link")
-    assert methods.get("unmatched", 0) == planted_count(demo_build, category="unmatched_customer") + len(invalid)
-    assert methods.get("domain", 0) == planted_count(demo_build, category="domain_match")
-    assert methods.get("crm_link", 0) == planted_count(demo_build, category="crm_link")
+    assert invalid == demo_build.planted_ids(category="invalid_crm_link")
+    assert methods.get("unmatched", 0) == demo_build.planted_count(category="unmatched_customer") + len(invalid)
+    assert methods.get("domain", 0) == demo_build.planted_count(category="domain_match")
+    assert methods.get("crm_link", 0) == demo_build.planted_count(category="crm_link")
     assert billing_only == methods.get("unmatched", 0)
 
 
 def test_mrr_matches_the_planted_total(demo_build):
     with demo_build.connect() as con:
         mrr_cents = scalar(con, "select round(sum(mrr) * 100) from core.fct_subscriptions")
-    assert int(mrr_cents) == planted_count(demo_build, category="mrr_total")
+    assert int(mrr_cents) == demo_build.planted_count(category="mrr_total")
 
 
 def test_duplicate_groups_share_the_normalized_keys_the_models_produce(demo_build):
