@@ -1,24 +1,20 @@
 {#-
     Where each object of the data dictionary lives in the unified model: the model, its record
     key, the rows that are that object, and the column holding its stage (lead status or
-    opportunity stage). This is the data model's shape, not a rule: the rules (which fields, from
-    which stage) stay in the seeds. ref() is called for every object on every call so dbt records
-    the dependencies at parse time.
+    opportunity stage), from the var hygiene_objects (dbt_project.yml), which the Great
+    Expectations suites read too. This is the data model's shape, not a rule: the rules (which
+    fields, from which stage) stay in the seeds. ref() is called for every object on every call
+    so dbt records the dependencies at parse time.
 -#}
 {% macro hygiene_objects() -%}
-    {{ return({
-        'account': {'relation': ref('dim_accounts'), 'key': 'crm_account_id',
-                    'where': 'crm_account_id is not null', 'stage': none},
-        'contact': {'relation': ref('dim_contacts'), 'key': 'person_id',
-                    'where': "person_type = 'contact'", 'stage': none},
-        'lead': {'relation': ref('dim_contacts'), 'key': 'person_id',
-                 'where': "person_type = 'lead'", 'stage': 'lead_status'},
-        'opportunity': {'relation': ref('fct_opportunities'), 'key': 'opportunity_id',
-                        'where': '1 = 1', 'stage': 'stage_name'},
-        'subscription': {'relation': ref('fct_subscriptions'), 'key': 'subscription_id',
-                         'where': '1 = 1', 'stage': none},
-        'user': {'relation': ref('dim_users'), 'key': 'user_id', 'where': '1 = 1', 'stage': none},
-    }) }}
+    {%- set objects = {} -%}
+    {%- for name, spec in var('hygiene_objects').items() -%}
+        {%- do objects.update({name: {
+            'relation': ref(spec['model']), 'key': spec['key'], 'where': spec['where'],
+            'stage': spec['stage'],
+        }}) -%}
+    {%- endfor -%}
+    {{ return(objects) }}
 {%- endmacro %}
 
 {#- The rows of a seed as a list of dicts, read at run time (empty at parse time). -#}
