@@ -284,14 +284,23 @@ def validate(
 
 
 def _close(datasource) -> None:
-    """Close the connection GX keeps open (persisted for DuckDB) and the engine's pool."""
-    engine_holder = getattr(datasource, "_execution_engine", None)
-    connection = getattr(engine_holder, "_connection", None)
-    if connection is not None:
+    """Close what GX keeps open: the execution engine's persisted connection (a StaticPool for
+    DuckDB) and the datasource's engine. DuckDB then lets this process open the file again with
+    another configuration (e.g. read-only), and nothing is left for interpreter shutdown."""
+    execution_engine = getattr(datasource, "_execution_engine", None)
+    for resource in (
+        getattr(execution_engine, "_connection", None),
+        getattr(execution_engine, "engine", None),
+        getattr(datasource, "_engine", None),
+    ):
+        if resource is None:
+            continue
         with contextlib.suppress(Exception):
-            connection.close()
-    with contextlib.suppress(Exception):
-        datasource.get_engine().dispose()
+            (resource.dispose if hasattr(resource, "dispose") else resource.close)()
+    if execution_engine is not None:
+        execution_engine._connection = None
+    datasource._execution_engine = None
+    datasource._engine = None
 
 
 def _build_docs(context, data_docs_dir: Path | None) -> Path | None:
