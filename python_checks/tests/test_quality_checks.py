@@ -406,7 +406,8 @@ def test_great_expectations_and_the_dbt_scorecard_agree(demo_checks):
             object_name: (missing, invalid, duplicates)
             for object_name, missing, invalid, duplicates in con.execute(
                 "select object_name, sum(required_fields_missing), sum(invalid_values), sum(duplicate_records) "
-                "from hygiene.hygiene_scorecard where as_of_date = (select max(as_of_date) from hygiene.hygiene_scorecard) "
+                "from hygiene.hygiene_scorecard "
+                "where as_of_date = (select max(as_of_date) from hygiene.hygiene_scorecard) "
                 "group by object_name"
             ).fetchall()
         }
