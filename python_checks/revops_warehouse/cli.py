@@ -1,4 +1,4 @@
-"""The project's commands: demo data, dbt build, summary. `python -m revops_warehouse --help`."""
+"""The project's commands: demo data, refresh, checks, summary. `python -m revops_warehouse --help`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from revops_warehouse import settings
+from revops_warehouse import exit_codes, settings
+from revops_warehouse.refresh import refresh
 
 
 def run_dbt(args: list[str], database: Path, as_of: str | None, target_dir: Path | None = None) -> int:
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", help="DuckDB file (default: $REVOPS_DUCKDB_PATH or warehouse/revops.duckdb)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="main job: demo data -> dbt build -> summary")
+    demo = sub.add_parser("demo", help="main job: demo data -> refresh (dbt build, checks, scorecard page) -> summary")
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--anchor", default=settings.DEMO_ANCHOR, help="the demo's 'now' (also the as_of var)")
@@ -86,12 +87,26 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--anchor", default=settings.DEMO_ANCHOR)
 
-    build = sub.add_parser("build", help="dbt build on the warehouse")
+    build = sub.add_parser("build", help="plain dbt build in place (no checks, no publish; see refresh)")
     build.add_argument("--as-of", default=None, help="fix 'now' (default: the run's start time)")
+
+    ref = sub.add_parser("refresh", help="for schedulers: dbt build -> checks -> scorecard page -> atomic publish")
+    ref.add_argument("--as-of", default=None, help="fix 'now' (default: the run's start, UTC)")
+    ref.add_argument("--retry", action="store_true", help="re-run only what failed in the kept build (dbt retry)")
+    ref.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    ref.add_argument("--no-report", action="store_true", help="skip the static scorecard page")
+
+    sub.add_parser("check", help="run the Great Expectations checks only (see python -m revops_warehouse.quality -h)")
 
     sub.add_parser("summary", help="print the row reconciliation of the last build")
 
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "check":
+        from revops_warehouse.quality.runner import main as check_main
+
+        return check_main([*(["--database", args.database] if args.database else []), *rest])
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     database = settings.database_path(args.database)
 
     if args.command == "generate":
@@ -101,13 +116,20 @@ def main(argv: list[str] | None = None) -> int:
         return run_dbt(["build"], database, args.as_of)
     if args.command == "summary":
         return summary(database)
+    if args.command == "refresh":
+        return refresh(
+            database, args.as_of, retry=args.retry, full_refresh=args.full_refresh, report=not args.no_report
+        )
     # demo: the main job
     generate(database, args.scale, args.seed, args.anchor)
-    code = run_dbt(["build"], database, args.anchor)
-    if code != 0:
-        print(f"dbt build failed (exit {code})", file=sys.stderr)
+    code = refresh(database, args.anchor)
+    if code not in (exit_codes.OK, exit_codes.DATA_QUALITY_ERRORS):
+        print(f"refresh failed (exit {code})", file=sys.stderr)
         return code
-    return summary(database)
+    summary_code = summary(database)
+    # The demo data carries planted defects: error-severity rules fail by design (exit 1 of the
+    # refresh). The main job succeeds when everything was built, checked and published.
+    return summary_code
 
 
 if __name__ == "__main__":

@@ -1,0 +1,383 @@
+"""One refresh for schedulers: dbt build -> Great Expectations checks -> scorecard page -> publish.
+
+`scripts/refresh` (= `python -m revops_warehouse refresh`) is what cron, Airflow or Dagster call,
+and what the main job (`scripts/demo`) runs after writing the demo data.
+
+Embedded DuckDB allows one writer per file, and BI tools hold read connections to it. So a
+refresh never writes the published file: it copies it (raw data, incremental models and scorecard
+history included) to `<warehouse dir>/.refresh/<name>.building.duckdb`, builds and checks there,
+writes the scorecard page and Data Docs beside it, and publishes with one atomic rename
+(`os.replace`) of the file, then of the reports. A reader that opened the old file keeps reading
+the old run; a reader that opens after the rename sees the new one; nobody sees a half-built table
+or a mix of two runs.
+
+Safe on a schedule:
+* a lock file (`flock`) next to the warehouse: a second refresh exits 75 at once, touching nothing;
+* re-running the same as_of is idempotent (the scorecard is delete+insert on its as_of date);
+* a failed build leaves the published file as it was; the next refresh starts again from it.
+  `--retry` instead re-runs only what failed (`dbt retry`) in the kept build file, then checks and
+  publishes it.
+
+Exit codes (revops_warehouse.exit_codes): 0 success; 1 published, but an error-severity data
+quality rule failed; 2 build failed, nothing published; 3 checks could not run, nothing published;
+75 another refresh is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from revops_warehouse import exit_codes, settings
+
+PROGRESS = re.compile(r"\b(\d+) of (\d+) (START|OK|PASS|ERROR|FAIL|WARN|SKIP)\b")
+
+
+@dataclass
+class RefreshPaths:
+    published: Path
+
+    @property
+    def work_dir(self) -> Path:
+        return self.published.parent / ".refresh"
+
+    @property
+    def building(self) -> Path:
+        return self.work_dir / f"{self.published.stem}.building.duckdb"
+
+    @property
+    def target_dir(self) -> Path:
+        return self.work_dir / "target"
+
+    @property
+    def lock(self) -> Path:
+        return self.published.parent / f".{self.published.name}.refresh.lock"
+
+    @property
+    def reports(self) -> Path:
+        return self.published.parent / "reports"
+
+    @property
+    def building_reports(self) -> Path:
+        return self.work_dir / "reports"
+
+    @property
+    def log(self) -> Path:
+        return self.published.parent / "logs" / "refresh.jsonl"
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+@dataclass
+class Logger:
+    """Structured log lines (JSON, one per event) to stdout and the refresh log, with the run id."""
+
+    run_id: str
+    log_path: Path
+    interactive: bool = False
+    events: list[dict] = field(default_factory=list)
+
+    def __call__(self, event: str, **fields) -> None:
+        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "run_id": self.run_id, "event": event}
+        record.update(fields)
+        self.events.append(record)
+        line = json.dumps(record, default=str)
+        if self.interactive:
+            self._clear()
+            shown = " ".join(f"{k}={v}" for k, v in fields.items())
+            print(f"[{record['ts'][11:19]}] {event} {shown}", flush=True)
+        else:
+            print(line, flush=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("a") as handle:
+            handle.write(line + "\n")
+
+    def progress(self, done: int, total: int, label: str) -> None:
+        if not self.interactive or total <= 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r  dbt [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:50]:50}")
+        sys.stderr.flush()
+
+    def _clear(self) -> None:
+        sys.stderr.write("\r" + " " * 100 + "\r")
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def refresh_lock(paths: RefreshPaths, run_id: str):
+    paths.lock.parent.mkdir(parents=True, exist_ok=True)
+    handle = paths.lock.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise AlreadyRunning(f"another refresh holds {paths.lock} ({holder}); this one touched nothing") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, run {run_id}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S}Z")
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _stream(command: list[str], env: dict, log: Logger, cwd: Path, output: Path) -> int:
+    """Run a command, keep its output in `output`, show dbt's node progress in a terminal."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        output.open("w") as sink,
+        subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        ) as process,
+    ):
+        assert process.stdout is not None
+        for line in process.stdout:
+            sink.write(line)
+            match = PROGRESS.search(line)
+            if match:
+                done = int(match.group(1)) - (1 if match.group(3) == "START" else 0)
+                log.progress(done, int(match.group(2)), line.split(match.group(3), 1)[-1].strip())
+        return process.wait()
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return ""
+
+
+def _record_run(database: Path, row: dict) -> None:
+    import duckdb
+
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema if not exists ops")
+        con.execute(
+            "create table if not exists ops.refresh_runs (run_id varchar, as_of timestamp, started_at timestamp, "
+            "published_at timestamp, build_seconds double, checks_seconds double, exit_code integer, "
+            "checks_exit_code integer, mode varchar)"
+        )
+        con.execute("delete from ops.refresh_runs where run_id = ?", [row["run_id"]])
+        con.execute(
+            "insert into ops.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                row[k]
+                for k in (
+                    "run_id",
+                    "as_of",
+                    "started_at",
+                    "published_at",
+                    "build_seconds",
+                    "checks_seconds",
+                    "exit_code",
+                    "checks_exit_code",
+                    "mode",
+                )
+            ],
+        )
+        con.execute("checkpoint")
+
+
+def _publish_dir(source: Path, destination: Path) -> None:
+    """Swap a directory in with renames (the old one is removed after the new one is in place)."""
+    if not source.exists():
+        return
+    old = destination.with_name(destination.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if destination.exists():
+        os.replace(destination, old)
+    os.replace(source, destination)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def refresh(
+    database: Path,
+    as_of: str | None = None,
+    *,
+    retry: bool = False,
+    full_refresh: bool = False,
+    report: bool = True,
+    interactive: bool | None = None,
+    dbt_args: list[str] | None = None,
+) -> int:
+    paths = RefreshPaths(Path(database).resolve())
+    started = datetime.now(UTC)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    as_of = as_of or f"{started:%Y-%m-%d %H:%M:00}"
+    log = Logger(run_id, paths.log, sys.stdout.isatty() if interactive is None else interactive)
+    try:
+        with refresh_lock(paths, run_id):
+            return _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, report, dbt_args or [])
+    except AlreadyRunning as error:
+        print(f"refresh not started: {error}", file=sys.stderr, flush=True)
+        return exit_codes.ALREADY_RUNNING
+
+
+def _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, report, dbt_args) -> int:
+    log("refresh_started", warehouse=str(paths.published), as_of=as_of, mode="retry" if retry else "build")
+    paths.work_dir.mkdir(parents=True, exist_ok=True)
+    env = settings.dbt_env(paths.building)
+    step = time.perf_counter()
+    if retry:
+        if not (paths.building.exists() and (paths.target_dir / "run_results.json").exists()):
+            log("refresh_failed", step="retry", reason="no failed build to retry; run a plain refresh")
+            return exit_codes.BUILD_FAILED
+        command = [
+            settings.dbt_executable(),
+            "retry",
+            "--project-dir",
+            str(settings.PROJECT_DIR),
+            "--target-path",
+            str(paths.target_dir),
+        ]
+    else:
+        if not paths.published.exists():
+            log("refresh_failed", step="copy", reason=f"no warehouse at {paths.published}: load raw data first")
+            return exit_codes.BUILD_FAILED
+        for stale in (paths.building, paths.building.with_name(paths.building.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        shutil.copyfile(paths.published, paths.building)
+        log("step_done", step="copy", seconds=round(time.perf_counter() - step, 2), bytes=paths.building.stat().st_size)
+        step = time.perf_counter()
+        command = [
+            settings.dbt_executable(),
+            "build",
+            "--project-dir",
+            str(settings.PROJECT_DIR),
+            "--target-path",
+            str(paths.target_dir),
+            "--vars",
+            json.dumps({"as_of": as_of}),
+            *dbt_args,
+        ]
+        if full_refresh:
+            command.append("--full-refresh")
+    dbt_log = paths.work_dir / "dbt.log"
+    code = _stream(command, env, log, settings.PROJECT_DIR, dbt_log)
+    build_seconds = round(time.perf_counter() - step, 2)
+    if code != 0:
+        log(
+            "refresh_failed",
+            step="dbt_build",
+            exit=code,
+            seconds=build_seconds,
+            log=str(dbt_log),
+            tail=_tail(dbt_log, 15),
+            published="unchanged",
+        )
+        return exit_codes.BUILD_FAILED
+    log("step_done", step="dbt_build", seconds=build_seconds)
+
+    step = time.perf_counter()
+    docs_dir = paths.building_reports / "data_docs"
+    shutil.rmtree(paths.building_reports, ignore_errors=True)
+    checks_log = paths.work_dir / "checks.log"
+    checks_code = _stream(
+        [
+            sys.executable,
+            "-m",
+            "revops_warehouse.quality",
+            "--database",
+            str(paths.building),
+            "--run-id",
+            run_id,
+            "--as-of",
+            as_of,
+            "--data-docs-dir",
+            str(docs_dir),
+        ],
+        env,
+        log,
+        settings.PROJECT_DIR,
+        checks_log,
+    )
+    checks_seconds = round(time.perf_counter() - step, 2)
+    # The checks' own summary; Data Docs are published with the reports below.
+    print(checks_log.read_text().replace(str(paths.building_reports), str(paths.reports)), end="", flush=True)
+    if checks_code not in (exit_codes.OK, exit_codes.DATA_QUALITY_ERRORS):
+        log("refresh_failed", step="checks", exit=checks_code, seconds=checks_seconds, published="unchanged")
+        return exit_codes.CHECKS_DID_NOT_RUN
+    log("step_done", step="checks", seconds=checks_seconds, exit=checks_code)
+
+    exit_code = exit_codes.DATA_QUALITY_ERRORS if checks_code == exit_codes.DATA_QUALITY_ERRORS else exit_codes.OK
+    _record_run(
+        paths.building,
+        {
+            "run_id": run_id,
+            "as_of": as_of,
+            "started_at": started.replace(tzinfo=None),
+            "published_at": datetime.now(UTC).replace(tzinfo=None),
+            "build_seconds": build_seconds,
+            "checks_seconds": checks_seconds,
+            "exit_code": exit_code,
+            "checks_exit_code": checks_code,
+            "mode": "retry" if retry else ("full_refresh" if full_refresh else "build"),
+        },
+    )
+    if report:
+        step = time.perf_counter()
+        report_code = _write_report(paths, run_id, env, log)
+        if report_code != 0:
+            log("refresh_failed", step="report", exit=report_code, published="unchanged")
+            return exit_codes.BUILD_FAILED
+        log("step_done", step="report", seconds=round(time.perf_counter() - step, 2))
+
+    step = time.perf_counter()
+    wal = paths.building.with_name(paths.building.name + ".wal")
+    if wal.exists():
+        log("refresh_failed", step="publish", reason=f"{wal} exists: the build file was not checkpointed")
+        return exit_codes.BUILD_FAILED
+    os.replace(paths.building, paths.published)
+    _publish_dir(paths.building_reports, paths.reports)
+    log(
+        "published",
+        step="publish",
+        seconds=round(time.perf_counter() - step, 3),
+        warehouse=str(paths.published),
+        reports=str(paths.reports),
+        exit=exit_code,
+        total_seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
+    )
+    return exit_code
+
+
+def _write_report(paths: RefreshPaths, run_id: str, env: dict, log: Logger) -> int:
+    """The static scorecard page, from the build file, into the reports that publish with it."""
+    output = paths.building_reports / "scorecard.html"
+    return _stream(
+        [
+            sys.executable,
+            "-m",
+            "revops_warehouse.report",
+            "--database",
+            str(paths.building),
+            "--output",
+            str(output),
+            "--run-id",
+            run_id,
+        ],
+        env,
+        log,
+        settings.PROJECT_DIR,
+        paths.work_dir / "report.log",
+    )
