@@ -21,6 +21,7 @@ import argparse
 import base64
 import hashlib
 import html as html_lib
+import http.client
 import io
 import os
 import re
@@ -257,7 +258,7 @@ def _download(url: str) -> bytes:
     try:
         with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
             return response.read()
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         raise OfflineDocsError(
             f"cannot download {url}: {exc}. The npm registry must be reachable once to fetch the Data Docs "
             f"assets; or point {CACHE_ENV} at a directory that already holds them."
