@@ -286,6 +286,8 @@ def test_fixture_warehouse_yields_exactly_the_known_failures(tmp_path):
     assert (tmp_path / "docs" / "index.html").exists()
     suites = {r.check.suite_name for r in outcome.results}
     assert len(list((tmp_path / "docs" / "validations").rglob("*.html"))) == len(suites)
+    index_html = (tmp_path / "docs" / "index.html").read_text()
+    assert 'src="http' not in index_html and 'rel="stylesheet" href="http' not in index_html  # opens offline
 
     # Re-running a run id replaces its rows; another run id adds its own.
     runner.run_checks(runner.duckdb_url(database), run_id="fixture-1")

@@ -15,8 +15,6 @@ which proves both that the adaptation is still needed and that it still works.
 
 from __future__ import annotations
 
-import great_expectations as gx
-
 ADAPTED_GX_VERSION = "1.24.1"
 
 _applied = False
@@ -37,6 +35,8 @@ class _DuckDBDialect(str):
 
 
 def check_version() -> None:
+    import great_expectations as gx
+
     if gx.__version__ != ADAPTED_GX_VERSION:
         raise GXVersionError(
             f"great-expectations {gx.__version__} is installed; the DuckDB adaptation in "

@@ -304,9 +304,17 @@ def _close(datasource) -> None:
 
 
 def _build_docs(context, data_docs_dir: Path | None) -> Path | None:
+    """Build Data Docs and make them open offline (the CDN assets vendored into the site)."""
+    from revops_warehouse.quality.offline_docs import OfflineDocsError, make_offline
+
     if data_docs_dir is None:
         return None
     context.build_data_docs()
+    try:
+        make_offline(data_docs_dir)
+    except OfflineDocsError as error:
+        # The results stand; only the pages' styling and scripts would need the network.
+        print(f"warning: Data Docs built, but not made offline: {error}", file=sys.stderr)
     index = data_docs_dir / "index.html"
     return index if index.exists() else None
 
