@@ -184,6 +184,14 @@ class Warehouse:
         return None if row is None else row[0]
 
 
+def missing(wh: Warehouse, section: Section, *tables: str) -> bool:
+    """True (and the section says so) when a table the section reads is not in the warehouse."""
+    absent = [table for table in tables if not wh.has(table)]
+    if absent:
+        section.empty = f"{', '.join(absent)} not in the warehouse: run the build, then regenerate this page."
+    return bool(absent)
+
+
 def stage_order_join(wh: Warehouse, alias: str) -> tuple[str, str]:
     """A join to the stage_definitions seed for the stage order, when the seed is there."""
     if wh.has("rules.stage_definitions"):
@@ -561,6 +569,8 @@ def duplicates_section(wh: Warehouse, thresholds: Thresholds, as_of: date) -> Se
         "hygiene.hygiene_scorecard: records_rule_checked, duplicate_records per object; "
         "rules listed from rules.duplicate_rules",
     )
+    if missing(wh, section, "hygiene.hygiene_failing_records"):
+        return section
     counts = wh.rows(
         """
         select rule_id, object_name, max(severity) as severity, max(rule_owner_role) as owner_role,
@@ -680,8 +690,7 @@ def sla_section(wh: Warehouse, thresholds: Thresholds, as_of: date) -> Section:
         "open_within_target_count, instance_count summed by policy_id/policy_name and owner_team; "
         "targets from rules.sla_policies",
     )
-    if not wh.has("sla.fct_sla_adherence_weekly"):
-        section.empty = "sla.fct_sla_adherence_weekly is not in the warehouse: run the build."
+    if missing(wh, section, "sla.fct_sla_adherence_weekly"):
         return section
     measures = """
         sum(instance_count) as instances,
@@ -787,6 +796,8 @@ def owners_section(wh: Warehouse, as_of: date) -> Section:
         "hygiene.hygiene_failing_records: one row per record × failing rule with owner_id, owner_name, "
         "owner_team, rule_id, failure_type, severity, failing_since, days_failing",
     )
+    if missing(wh, section, "hygiene.hygiene_failing_records"):
+        return section
     owners = wh.rows(
         """
         select

@@ -9,7 +9,10 @@ snapshot for the trend. The browser test keeps a screenshot in artifacts/test/sc
 
 from __future__ import annotations
 
+import ast
+import csv
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -450,6 +453,18 @@ def test_without_gx_results_the_page_says_so(demo_build, tmp_path):
     assert "No Great Expectations result for run no-such-run" in text
 
 
+def test_a_section_whose_mart_is_missing_says_so(demo_build, tmp_path):
+    database = tmp_path / "partial.duckdb"
+    shutil.copy(demo_build.database, database)
+    with duckdb.connect(str(database)) as con:
+        con.execute("drop table hygiene.hygiene_failing_records")
+        con.execute("drop table sla.fct_sla_adherence_weekly")
+    text = report.write_report(database, tmp_path / "partial.html").read_text()
+    assert text.count("hygiene.hygiene_failing_records not in the warehouse") == 2  # duplicates, owners
+    assert "sla.fct_sla_adherence_weekly not in the warehouse" in text
+    assert set(parse(text).tables) >= {"t-completion", "t-trend"}
+
+
 def test_a_warehouse_without_a_scorecard_gives_a_page_that_says_so(tmp_path):
     database = tmp_path / "nothing.duckdb"
     duckdb.connect(str(database)).close()
@@ -573,3 +588,26 @@ def test_gx_rows_fixture_matches_the_contract():
         assert row[7] in ("warn", "error")
         if row[13] is not None:
             assert isinstance(json.loads(row[13]), list)
+
+
+def test_the_report_code_names_no_stage_rule_or_policy():
+    """Labels come from the data: no string in report.py is a stage name, rule id or SLA policy id of the seeds."""
+
+    names: set[str] = set()
+    for seed, column in (
+        ("stage_definitions.csv", "stage_name"),
+        ("data_dictionary.csv", "rule_id"),
+        ("duplicate_rules.csv", "rule_id"),
+        ("sla_policies.csv", "policy_id"),
+        ("sla_policies.csv", "policy_name"),
+    ):
+        with open(settings.RULES_DIR / seed) as f:
+            names |= {row[column].lower() for row in csv.DictReader(f)}
+    source = Path(report.__file__).read_text()
+    literals = {
+        node.value.lower()
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    quoted_in_sql = {match.lower() for match in re.findall(r"'([^']*)'", source)}
+    assert (literals | quoted_in_sql) & names == set()
