@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import math
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -699,14 +701,14 @@ def sla_section(wh: Warehouse, thresholds: Thresholds, as_of: date) -> Section:
         sum(open_breached_count) as open_breached,
         sum(open_within_target_count) as open_within_target
     """
-    target = "cast(null as varchar)"
+    target = "cast(null as double) as target_value, cast(null as varchar) as target_unit"
     join = ""
     if wh.has("rules.sla_policies"):
-        target = "max(cast(round(p.target_value, 2) as varchar) || ' ' || replace(p.target_unit, '_', ' '))"
+        target = "max(cast(p.target_value as double)) as target_value, max(p.target_unit) as target_unit"
         join = "left join rules.sla_policies as p on p.policy_id = w.policy_id"
     by_policy = wh.rows(
         f"""
-        select w.policy_id, max(w.policy_name) as policy_name, {target} as target, {measures}
+        select w.policy_id, max(w.policy_name) as policy_name, {target}, {measures}
         from sla.fct_sla_adherence_weekly as w {join}
         group by w.policy_id order by w.policy_id
         """
@@ -731,6 +733,8 @@ def sla_section(wh: Warehouse, thresholds: Thresholds, as_of: date) -> Section:
             row["_class"] = "weak"
     for row in by_policy:
         row["_key"] = row["policy_id"]
+        if row["target_value"] is not None:
+            row["target"] = f"{row['target_value']:g} {(row['target_unit'] or '').replace('_', ' ')}".strip()
     for row in by_team:
         row["_key"] = row["owner_team"]
 
@@ -761,6 +765,7 @@ def sla_section(wh: Warehouse, thresholds: Thresholds, as_of: date) -> Section:
         range=zoomed_range([r["rate"] for r in by_both], thresholds.lines("sla")),
     )
     section.figures.append(figure_html(fig, "fig-sla"))
+    section.notes.append("The value axis starts below the lowest adherence so that differences between teams show.")
     counts = [
         Column("instances", "Clocks", "int"),
         Column("met", "Met", "int"),
@@ -971,7 +976,12 @@ def gx_section(wh: Warehouse, run_id: str | None, as_of: date | None) -> Section
             f"Note: this Great Expectations run is of {fmt_date(run_as_of)}, the scorecard of {fmt_date(as_of)}."
         )
     section.kpis = [
-        {"key": "ran", "title": "Rules run", "value": fmt_int(totals["ran"]), "detail": f"of {totals['rules']}"},
+        {
+            "key": "ran",
+            "title": "Rules run",
+            "value": fmt_int(totals["ran"]),
+            "detail": f"of {totals['rules']} rules in the run",
+        },
         {"key": "passed", "title": "Passed", "value": fmt_int(totals["passed"]), "tone": "good"},
         {
             "key": "failed_error",
@@ -1018,7 +1028,8 @@ def gx_section(wh: Warehouse, run_id: str | None, as_of: date | None) -> Section
             )
         )
     fig.update_layout(barmode="stack", height=280, margin={"r": 20}, legend_traceorder="normal")
-    fig.update_yaxes(title_text="rules", tickformat=",d")
+    most = max(Counter(r["rule_type"] or "–" for r in results).values())
+    fig.update_yaxes(title_text="rules", tickformat=",d", tick0=0, dtick=max(1, math.ceil(most / 5)))
     section.figures.append(figure_html(fig, "fig-gx"))
     failed.sort(
         key=lambda r: (0 if r["severity"] == "error" else 1, -int(r["unexpected_count"] or 0), r["rule_id"] or "")
@@ -1109,6 +1120,7 @@ header.top .meta b { color:#fff; }
 main { max-width:1240px; margin:0 auto; padding:20px 24px 40px; }
 nav.toc { margin:0 0 18px; font-size:13px; }
 nav.toc a { color:var(--accent); text-decoration:none; margin-right:16px; }
+.kpi-how { margin:-8px 0 16px; }
 .kpis { display:grid; grid-template-columns:repeat(auto-fit, minmax(200px, 1fr)); gap:12px; margin:0 0 20px; }
 .kpi { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:14px 16px;
        border-top:4px solid #9aa5b5; }
@@ -1186,6 +1198,9 @@ footer { color:var(--muted); font-size:12px; text-align:center; padding:10px 0 3
     </div>
     {% endfor %}
   </div>
+  <p class="note kpi-how"><b>How to read:</b> each card is one metric over every record of the snapshot, with
+    its 1-5 score (5 best) from rules.hygiene_score_thresholds; the card's top edge takes the score's colour.
+    The overall score is the weakest card's: the scorecard is only as good as its worst enforced rule.</p>
 {% endif %}
   <nav class="toc">{% for s in sections %}<a href="#{{ s.section_id }}">{{ s.title }}</a>{% endfor %}</nav>
 {% for s in sections %}
