@@ -6,6 +6,17 @@
     source_synced_at), minus the var incremental_lookback_minutes. A source row synced after it, or
     with no loader timestamp, is reprocessed. An empty model starts from the beginning. -#}
 {% macro revops_incremental_since(column='source_synced_at') -%}
+    {%- set held = [] -%}
+    {%- if execute -%}
+        {%- for held_column in adapter.get_columns_in_relation(this) -%}
+            {%- do held.append(held_column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if execute and column not in held -%}
+    {#- A table built before the model was incremental: start from the beginning, and let
+        on_schema_change='fail' ask for the one --full-refresh the new column needs. -#}
+    select cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}) as since
+    {%- else %}
     select
         {{ dbt.dateadd(
             'minute',
@@ -13,6 +24,7 @@
             'coalesce(max(' ~ column ~ "), cast('1900-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ '))'
         ) }} as since
     from {{ this }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- True when a source row's loader timestamp is after the watermark (or unknown). -#}
