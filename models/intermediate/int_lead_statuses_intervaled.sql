@@ -32,20 +32,18 @@ changed_leads as (
 
 leads as (
     select * from {{ ref('stg_salesforce__leads') }}
-    where
-        exclusion_reason is null
-        {%- if is_incremental() %}
+    where exclusion_reason is null
+    {% if is_incremental() %}
         and lead_id in (select lead_id from changed_leads)
-        {%- endif %}
+    {% endif %}
 ),
 
 field_changes as (
     select * from {{ ref('stg_salesforce__lead_field_changes') }}
-    where
-        exclusion_reason is null
-        {%- if is_incremental() %}
+    where exclusion_reason is null
+    {% if is_incremental() %}
         and lead_id in (select lead_id from changed_leads)
-        {%- endif %}
+    {% endif %}
 ),
 
 -- The latest loader timestamp behind each lead's intervals (the lead row and its kept 'created'

@@ -32,20 +32,18 @@ changed_opportunities as (
 
 changes as (
     select * from {{ ref('stg_salesforce__opportunity_changes') }}
-    where
-        exclusion_reason is null
-        {%- if is_incremental() %}
+    where exclusion_reason is null
+    {% if is_incremental() %}
         and opportunity_id in (select opportunity_id from changed_opportunities)
-        {%- endif %}
+    {% endif %}
 ),
 
 opportunities as (
     select * from {{ ref('stg_salesforce__opportunities') }}
-    where
-        exclusion_reason is null
-        {%- if is_incremental() %}
+    where exclusion_reason is null
+    {% if is_incremental() %}
         and opportunity_id in (select opportunity_id from changed_opportunities)
-        {%- endif %}
+    {% endif %}
 ),
 
 -- The latest loader timestamp behind each opportunity's intervals: the incremental watermark.

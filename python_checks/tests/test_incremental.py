@@ -5,7 +5,8 @@ The demo warehouse (built by the session fixture) gets one day of source changes
 rows); a copy of it is then refreshed with the incremental `dbt build` and another copy rebuilt
 with `dbt run --full-refresh`, both as of the new day. Every model table (the incremental ones and
 everything downstream: funnel, aging, SLA, hygiene, audit) must hold the same rows both ways;
-re-running the refresh changes nothing; the planted defects are still found.
+re-running the refresh changes nothing; a run that fails half-way leaves the published tables
+readable and the next run catches up; the planted defects are still found.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def refresh(demo_build, tmp_path_factory):
     shutil.copy(demo_build.database, incremental)
     changes = apply_changes(incremental, fraction=FRACTION, seed=11)
     shutil.copy(incremental, full)
+    shutil.copy(incremental, tmp / "recover.duckdb")
     as_of = {"as_of": changes["as_of"]}
     with ThreadPoolExecutor(2) as pool:
         inc_run = pool.submit(dbt, ["build"], incremental, tmp / "target-incremental", as_of)
@@ -214,6 +216,23 @@ def test_rerunning_the_refresh_is_idempotent(refresh):
     again = dbt(["run"], refresh["incremental"], refresh["tmp"] / "target-again", refresh["as_of"])
     assert again.returncode == 0, again.stdout[-3000:]
     assert differences(refresh["incremental"], refresh["full"]) == {}
+
+
+def test_a_run_that_fails_half_way_leaves_data_readable_and_the_next_run_recovers(refresh):
+    database = refresh["tmp"] / "recover.duckdb"
+    before = query(database, "select count(*), max(as_of_date) from hygiene.hygiene_scorecard")
+    # An as-of that is no timestamp fails every model measuring time to it, at run time, after the
+    # incremental models (which do not) have been updated: a run that stops half-way.
+    failed = dbt(["run"], database, refresh["tmp"] / "target-failed", {"as_of": "not a timestamp"})
+    assert failed.returncode != 0
+    assert "ERROR creating sql table model" in failed.stdout
+    for model in INCREMENTAL:
+        assert f"OK created sql incremental model {model}" in failed.stdout, model
+    # What was published before is still there and readable.
+    assert query(database, "select count(*), max(as_of_date) from hygiene.hygiene_scorecard") == before
+    recovered = dbt(["run"], database, refresh["tmp"] / "target-recovered", refresh["as_of"])
+    assert recovered.returncode == 0, recovered.stdout[-3000:]
+    assert differences(database, refresh["full"]) == {}
 
 
 def test_the_planted_defects_are_still_found(refresh):

@@ -52,11 +52,10 @@ changed_tasks as (
 
 tasks as (
     select * from {{ ref('stg_salesforce__tasks') }}
-    where
-        exclusion_reason is null
-        {%- if is_incremental() %}
+    where exclusion_reason is null
+    {% if is_incremental() %}
         and task_id in (select task_id from changed_tasks)
-        {%- endif %}
+    {% endif %}
 ),
 
 merged_records as (
