@@ -3,14 +3,20 @@
     (object_name, record_id, master_record_id, exclusion_reason), one join per hop up to the var
     merge_chain_max_depth. A fixed number of joins instead of a recursive CTE keeps it portable
     (Spark has no recursive CTEs). Emits one CTE per hop; the last is named `{{ prefix }}_final`.
+    With `latest` (a timestamp column of the records), each row also carries chain_<latest>: the
+    latest value over the records the chain has reached so far (the record and every record it was
+    merged into that exists).
 -#}
-{% macro merge_chain_hops(records_cte, prefix='hop') -%}
+{% macro merge_chain_hops(records_cte, prefix='hop', latest=none) -%}
     {%- set depth = var('merge_chain_max_depth') | int -%}
 {{ prefix }}_0 as (
     select
         object_name,
         record_id,
         coalesce(master_record_id, record_id) as current_record_id,
+        {%- if latest is not none %}
+        {{ latest }} as chain_{{ latest }},
+        {%- endif %}
         case when master_record_id is null then 0 else 1 end as merge_depth
     from {{ records_cte }}
 ),
@@ -21,6 +27,9 @@
         previous.object_name,
         previous.record_id,
         coalesce(pointed.master_record_id, previous.current_record_id) as current_record_id,
+        {%- if latest is not none %}
+        {{ revops_later_of('previous.chain_' ~ latest, 'pointed.' ~ latest) }} as chain_{{ latest }},
+        {%- endif %}
         previous.merge_depth
         + case when pointed.master_record_id is not null then 1 else 0 end as merge_depth
     from {{ prefix }}_{{ hop - 1 }} as previous

@@ -1,17 +1,72 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='lead_id',
+    on_schema_change='fail',
+    post_hook="{{ revops_delete_rows_without_parent('lead_id', ref('stg_salesforce__leads'), 'lead_id') }}",
+) }}
 -- One row per stretch of time a lead spent in one status, from LeadHistory. The first interval
 -- starts at the lead's creation in the status the first Status change left (or, with no change,
 -- the current status); it absorbs the 'created' history row. Consecutive changes into the same
 -- status fold into one interval (history_row_count says how many source rows it holds).
+-- Incremental (docs/incremental.md): a run rebuilds every interval of each lead with a row (its
+-- own or a history row of any field) synced after the watermark, and replaces that lead's rows.
 with
+{% if is_incremental() %}
+watermark as (
+    {{ revops_incremental_since() }}
+),
+
+changed_leads as (
+    select leads.lead_id
+    from {{ ref('stg_salesforce__leads') }} as leads
+    cross join watermark
+    where {{ revops_synced_since('leads.synced_at') }}
+    union
+    select field_changes.lead_id
+    from {{ ref('stg_salesforce__lead_field_changes') }} as field_changes
+    cross join watermark
+    where {{ revops_synced_since('field_changes.synced_at') }}
+),
+{% endif %}
 
 leads as (
     select * from {{ ref('stg_salesforce__leads') }}
     where exclusion_reason is null
+    {% if is_incremental() %}
+        and lead_id in (select lead_id from changed_leads)
+    {% endif %}
 ),
 
 field_changes as (
     select * from {{ ref('stg_salesforce__lead_field_changes') }}
     where exclusion_reason is null
+    {% if is_incremental() %}
+        and lead_id in (select lead_id from changed_leads)
+    {% endif %}
+),
+
+-- The latest loader timestamp behind each lead's intervals (the lead row and its kept 'created'
+-- and Status rows): the incremental watermark.
+synced as (
+    select
+        lead_id,
+        max(synced_at) as source_synced_at
+    from (
+        select
+            lead_id,
+            synced_at
+        from leads
+        union all
+        select
+            field_changes.lead_id,
+            field_changes.synced_at
+        from field_changes
+        inner join leads
+            on field_changes.lead_id = leads.lead_id
+        where field_changes.field_name in ('status', 'created')
+    ) as synced_rows
+    group by lead_id
 ),
 
 -- The tracked-field names are Salesforce's API names, not business rules.
@@ -123,16 +178,25 @@ intervals as (
 
 final as (
     select
-        lead_id || '-' || cast(interval_number as {{ dbt.type_string() }}) as status_interval_id,
-        lead_id,
-        interval_number,
-        lead_status,
-        entered_at,
-        lead(entered_at) over (partition by lead_id order by interval_number) as exited_at,
-        lead(lead_status) over (partition by lead_id order by interval_number) as next_lead_status,
-        lag(lead_status) over (partition by lead_id order by interval_number) as previous_lead_status,
-        history_row_count
+        intervals.lead_id || '-' || cast(intervals.interval_number as {{ dbt.type_string() }}) as status_interval_id,
+        intervals.lead_id,
+        intervals.interval_number,
+        intervals.lead_status,
+        intervals.entered_at,
+        lead(intervals.entered_at) over (
+            partition by intervals.lead_id order by intervals.interval_number
+        ) as exited_at,
+        lead(intervals.lead_status) over (
+            partition by intervals.lead_id order by intervals.interval_number
+        ) as next_lead_status,
+        lag(intervals.lead_status) over (
+            partition by intervals.lead_id order by intervals.interval_number
+        ) as previous_lead_status,
+        intervals.history_row_count,
+        synced.source_synced_at
     from intervals
+    inner join synced
+        on intervals.lead_id = synced.lead_id
 )
 
 select * from final

@@ -20,25 +20,28 @@ records as (
         'account' as object_name,
         account_id as record_id,
         master_record_id,
-        exclusion_reason
+        exclusion_reason,
+        synced_at
     from accounts
     union all
     select
         'contact' as object_name,
         contact_id as record_id,
         master_record_id,
-        exclusion_reason
+        exclusion_reason,
+        synced_at
     from contacts
     union all
     select
         'lead' as object_name,
         lead_id as record_id,
         master_record_id,
-        exclusion_reason
+        exclusion_reason,
+        synced_at
     from leads
 ),
 
-{{ merge_chain_hops('records') }},
+{{ merge_chain_hops('records', latest='synced_at') }},
 
 final as (
     select
@@ -57,7 +60,10 @@ final as (
             when survivor.exclusion_reason is not null then 'merged_into_deleted_record'
             when hop_final.merge_depth = 0 then 'surviving'
             else 'merged'
-        end as resolution_status
+        end as resolution_status,
+        -- Latest loader timestamp on the chain, survivor included: a record whose resolution changed
+        -- has a record on its chain synced since (incremental models downstream use it).
+        {{ revops_later_of('hop_final.chain_synced_at', 'survivor.synced_at') }} as chain_synced_at
     from hop_final
     left join records as survivor
         on

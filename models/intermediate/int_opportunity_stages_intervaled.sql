@@ -1,17 +1,70 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='opportunity_id',
+    on_schema_change='fail',
+    post_hook="{{ revops_delete_rows_without_parent('opportunity_id', ref('stg_salesforce__opportunities'), 'opportunity_id') }}",
+) }}
 -- One row per stretch of time an opportunity spent in one stage. OpportunityHistory writes a row
 -- on every change of stage, amount, probability or close date: consecutive rows in the same stage
 -- fold into one interval (history_row_count says how many). A move back to an earlier stage, or
 -- out of a closed stage, starts a new interval, so a stage can have several intervals.
+-- Incremental (docs/incremental.md): a run rebuilds every interval of each opportunity with a row
+-- (its own or a history row) synced after the watermark, and replaces that opportunity's rows.
 with
+{% if is_incremental() %}
+watermark as (
+    {{ revops_incremental_since() }}
+),
+
+changed_opportunities as (
+    select opportunities.opportunity_id
+    from {{ ref('stg_salesforce__opportunities') }} as opportunities
+    cross join watermark
+    where {{ revops_synced_since('opportunities.synced_at') }}
+    union
+    select changes.opportunity_id
+    from {{ ref('stg_salesforce__opportunity_changes') }} as changes
+    cross join watermark
+    where {{ revops_synced_since('changes.synced_at') }}
+),
+{% endif %}
 
 changes as (
     select * from {{ ref('stg_salesforce__opportunity_changes') }}
     where exclusion_reason is null
+    {% if is_incremental() %}
+        and opportunity_id in (select opportunity_id from changed_opportunities)
+    {% endif %}
 ),
 
 opportunities as (
     select * from {{ ref('stg_salesforce__opportunities') }}
     where exclusion_reason is null
+    {% if is_incremental() %}
+        and opportunity_id in (select opportunity_id from changed_opportunities)
+    {% endif %}
+),
+
+-- The latest loader timestamp behind each opportunity's intervals: the incremental watermark.
+synced as (
+    select
+        opportunity_id,
+        max(synced_at) as source_synced_at
+    from (
+        select
+            opportunity_id,
+            synced_at
+        from opportunities
+        union all
+        select
+            changes.opportunity_id,
+            changes.synced_at
+        from changes
+        inner join opportunities
+            on changes.opportunity_id = opportunities.opportunity_id
+    ) as synced_rows
+    group by opportunity_id
 ),
 
 kept_changes as (
@@ -92,17 +145,27 @@ intervals as (
 
 final as (
     select
-        opportunity_id || '-' || cast(interval_number as {{ dbt.type_string() }}) as stage_interval_id,
-        opportunity_id,
-        interval_number,
-        stage_name,
-        entered_at,
-        lead(entered_at) over (partition by opportunity_id order by interval_number) as exited_at,
-        lead(stage_name) over (partition by opportunity_id order by interval_number) as next_stage_name,
-        lag(stage_name) over (partition by opportunity_id order by interval_number) as previous_stage_name,
-        history_row_count,
-        is_synthesized
+        intervals.opportunity_id || '-' || cast(intervals.interval_number as {{ dbt.type_string() }})
+            as stage_interval_id,
+        intervals.opportunity_id,
+        intervals.interval_number,
+        intervals.stage_name,
+        intervals.entered_at,
+        lead(intervals.entered_at) over (
+            partition by intervals.opportunity_id order by intervals.interval_number
+        ) as exited_at,
+        lead(intervals.stage_name) over (
+            partition by intervals.opportunity_id order by intervals.interval_number
+        ) as next_stage_name,
+        lag(intervals.stage_name) over (
+            partition by intervals.opportunity_id order by intervals.interval_number
+        ) as previous_stage_name,
+        intervals.history_row_count,
+        intervals.is_synthesized,
+        synced.source_synced_at
     from intervals
+    inner join synced
+        on intervals.opportunity_id = synced.opportunity_id
 )
 
 select * from final
