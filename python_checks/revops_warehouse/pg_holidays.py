@@ -71,9 +71,9 @@ def write_holiday_rows(
         cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
         cur.execute(sql.SQL("drop table if exists {}").format(target))
         cur.execute(
-            sql.SQL("create table {} (calendar_region text not null, holiday_date date not null, holiday_name text)").format(
-                target
-            )
+            sql.SQL(
+                "create table {} (calendar_region text not null, holiday_date date not null, holiday_name text)"
+            ).format(target)
         )
         cur.copy_expert(
             sql.SQL("copy {} (calendar_region, holiday_date, holiday_name) from stdin with (format csv)")
@@ -88,7 +88,9 @@ def write_holiday_rows(
 def main(argv: Sequence[str] | None = None) -> int:
     from revops_warehouse.pg_load import connect_from_env
 
-    parser = argparse.ArgumentParser(prog="python -m revops_warehouse.pg_holidays", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m revops_warehouse.pg_holidays", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--first-year", type=int, help="default: var calendar_first_year of dbt_project.yml")
     parser.add_argument("--last-year", type=int, help="default: var calendar_last_year of dbt_project.yml")
     parser.add_argument("--schema", default=HOLIDAYS_SCHEMA, help="must equal the var python_steps_schema")

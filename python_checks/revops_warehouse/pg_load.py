@@ -93,7 +93,9 @@ def _export_expression(column: str, duckdb_type: str) -> str:
     return quoted
 
 
-def duckdb_tables(con: duckdb.DuckDBPyConnection, schemas: Iterable[str]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+def duckdb_tables(
+    con: duckdb.DuckDBPyConnection, schemas: Iterable[str]
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """{(schema, table): [(column, duckdb_type)]} for the base tables of the given schemas."""
     wanted = list(schemas)
     if not wanted:
@@ -130,9 +132,10 @@ def copy_duckdb_to_postgres(
     pg_connection: a psycopg2 connection (committed here). Returns {"schema.table": rows}.
     """
     counts: dict[str, int] = {}
-    with duckdb.connect(str(duckdb_path), read_only=True) as source, tempfile.TemporaryDirectory(
-        prefix="revops-pg-load-"
-    ) as tmp:
+    with (
+        duckdb.connect(str(duckdb_path), read_only=True) as source,
+        tempfile.TemporaryDirectory(prefix="revops-pg-load-") as tmp,
+    ):
         tables = duckdb_tables(source, schemas)
         csv_path = Path(tmp) / "table.csv"
         with pg_connection.cursor() as cur:
@@ -141,7 +144,8 @@ def copy_duckdb_to_postgres(
             for (schema, table), columns in tables.items():
                 target = f"{_quote(schema)}.{_quote(table)}"
                 definitions = ", ".join(
-                    f"{_quote(name)} {postgres_type(data_type, f'{schema}.{table}.{name}')}" for name, data_type in columns
+                    f"{_quote(name)} {postgres_type(data_type, f'{schema}.{table}.{name}')}"
+                    for name, data_type in columns
                 )
                 cur.execute(f"drop table if exists {target} cascade")
                 cur.execute(f"create table {target} ({definitions})")
@@ -182,7 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m revops_warehouse.pg_load", description=__doc__.split("\n\n")[0])
     parser.add_argument("duckdb_file", type=Path)
     parser.add_argument(
-        "--schema", action="append", dest="schemas", help=f"schema to copy (repeat; default {', '.join(DEFAULT_SCHEMAS)})"
+        "--schema",
+        action="append",
+        dest="schemas",
+        help=f"schema to copy (repeat; default {', '.join(DEFAULT_SCHEMAS)})",
     )
     args = parser.parse_args(argv)
     if not args.duckdb_file.exists():

@@ -52,18 +52,29 @@ class PostgresNotInstalled(RuntimeError):
     pass
 
 
-def find_bin_dir() -> Path:
-    """The folder holding initdb, pg_ctl and postgres; a clear error naming scripts/system-packages."""
+def bin_dir_candidates() -> list[Path]:
+    """Where the server binaries are looked for, in order."""
     candidates: list[Path] = []
     if os.environ.get("REVOPS_PG_BIN"):
         candidates.append(Path(os.environ["REVOPS_PG_BIN"]))
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
+    versions = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
+        reverse=True,
+    )
     candidates += [Path(p) for p in versions]
     pg_config = shutil.which("pg_config")
     if pg_config:
         result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
         if result.returncode == 0 and result.stdout.strip():
             candidates.append(Path(result.stdout.strip()))
+    return candidates
+
+
+def find_bin_dir(candidates: list[Path] | None = None) -> Path:
+    """The folder holding initdb, pg_ctl and postgres; a clear error naming scripts/system-packages."""
+    if candidates is None:
+        candidates = bin_dir_candidates()
     for candidate in candidates:
         if all((candidate / name).exists() for name in ("initdb", "pg_ctl", "postgres")):
             return candidate
@@ -192,13 +203,20 @@ class PgServer:
         self._run(
             [
                 str(bin_dir / "initdb"),
-                "-D", str(self.data_dir),
-                "-U", "postgres",
-                "--pwfile", str(pwfile),
-                "--auth-local", "scram-sha-256",
-                "--auth-host", "scram-sha-256",
-                "-E", "UTF8",
-                "--locale", "C",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--pwfile",
+                str(pwfile),
+                "--auth-local",
+                "scram-sha-256",
+                "--auth-host",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale",
+                "C",
                 "--no-sync",
             ]
         )
@@ -212,8 +230,17 @@ class PgServer:
         )
         self._run(
             [
-                str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(base / "server.log"),
-                "-o", options, "-w", "-t", str(int(timeout)), "start",
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(base / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "start",
             ]
         )
         self._create_roles(timeout)
@@ -248,7 +275,9 @@ class PgServer:
                 cur.execute(
                     sql.SQL("create role {} login password {}").format(sql.Identifier(role), sql.Literal(password))
                 )
-            cur.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(DATABASE), sql.Identifier(OWNER_ROLE)))
+            cur.execute(
+                sql.SQL("create database {} owner {}").format(sql.Identifier(DATABASE), sql.Identifier(OWNER_ROLE))
+            )
         con.close()
         # The public schema of a fresh database is owned by pg_database_owner (PostgreSQL 15):
         # nobody else may create in it; the reporting role sees nothing until granted.
