@@ -266,26 +266,6 @@ def test_both_holiday_paths_give_the_same_holidays(pg_manifest, pg_server, demo_
     assert _sorted_rows(pg_holidays.holiday_rows().itertuples(index=False, name=None)) == duck
 
 
-def test_portable_holiday_model_without_the_table_names_the_step(pg_server, pg_build, tmp_path):
-    from revops_warehouse.pg_build import dbt_on_postgres
-
-    con = pg_server.connect()
-    with con.cursor() as cur:
-        cur.execute("alter table python_steps.holidays rename to holidays_moved")
-    con.commit()
-    try:
-        result = dbt_on_postgres(
-            pg_server, ["compile", "-s", "int_holidays_combined"], tmp_path / "target", {"as_of": settings.DEMO_ANCHOR}
-        )
-    finally:
-        with con.cursor() as cur:
-            cur.execute("alter table python_steps.holidays_moved rename to holidays")
-        con.commit()
-        con.close()
-    assert result.returncode != 0
-    assert "revops_warehouse.pg_holidays" in result.stdout + result.stderr
-
-
 # ---- the reporting role -------------------------------------------------------------------------
 
 
