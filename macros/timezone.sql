@@ -27,11 +27,14 @@
     to_utc_timestamp({{ timestamp_expression }}, {{ tz_expression }})
 {%- endmacro %}
 
-{#- Minutes after local midnight of a timestamp, with seconds as a fraction. -#}
+{#- Minutes after local midnight of a timestamp, with seconds as a fraction; a double everywhere
+    (extract() is a numeric on PostgreSQL, whose arithmetic would carry its scale into the minutes). -#}
 {% macro minute_of_day(timestamp_expression) -%}
-    (
-        extract(hour from {{ timestamp_expression }}) * 60
-        + extract(minute from {{ timestamp_expression }})
-        + extract(second from {{ timestamp_expression }}) / 60.0
+    cast(
+        (
+            extract(hour from {{ timestamp_expression }}) * 60
+            + extract(minute from {{ timestamp_expression }})
+            + extract(second from {{ timestamp_expression }}) / 60.0
+        ) as {{ revops_type_double() }}
     )
 {%- endmacro %}

@@ -67,7 +67,7 @@ final as (
         stages.target_days_in_stage,
         case
             when stages.target_days_in_stage is not null
-                then 1.0 * distribution.within_target_count / distribution.closed_interval_count
+                then {{ revops_ratio('distribution.within_target_count', 'distribution.closed_interval_count') }}
         end as within_target_share
     from stages
     left join distribution

@@ -98,14 +98,18 @@ final as (
             as reached_next_within_60d_count,
         case when next_funnel_step is not null then reached_next_within_90d_count end
             as reached_next_within_90d_count,
-        case when next_funnel_step is not null then 1.0 * reached_next_count / entered_count end
-            as conversion_rate,
-        case when next_funnel_step is not null then 1.0 * reached_next_within_30d_count / entered_count end
-            as conversion_rate_30d,
-        case when next_funnel_step is not null then 1.0 * reached_next_within_60d_count / entered_count end
-            as conversion_rate_60d,
-        case when next_funnel_step is not null then 1.0 * reached_next_within_90d_count / entered_count end
-            as conversion_rate_90d,
+        case
+            when next_funnel_step is not null then {{ revops_ratio('reached_next_count', 'entered_count') }}
+        end as conversion_rate,
+        case
+            when next_funnel_step is not null then {{ revops_ratio('reached_next_within_30d_count', 'entered_count') }}
+        end as conversion_rate_30d,
+        case
+            when next_funnel_step is not null then {{ revops_ratio('reached_next_within_60d_count', 'entered_count') }}
+        end as conversion_rate_60d,
+        case
+            when next_funnel_step is not null then {{ revops_ratio('reached_next_within_90d_count', 'entered_count') }}
+        end as conversion_rate_90d,
         median_days_to_next_step,
         -- A cohort's window is complete once its last member has had the full window up to as_of.
         {{ dbt.dateadd('day', 30, dbt.dateadd('month', 1, 'cohort_month')) }}

@@ -85,11 +85,14 @@ cohorts as (
         stage_order,
         cohort_month,
         count(*) as entered_count,
-        sum(amount) as entered_amount,
+        -- numeric(38, 6): one scale on every warehouse (DuckDB's sum type; PostgreSQL's sum
+        -- would keep each value's own scale)
+        cast(sum(amount) as numeric(38, 6)) as entered_amount,
         count(case when has_reached_later_stage then 1 end) as reached_later_stage_count,
-        sum(case when has_reached_later_stage then amount else 0 end) as reached_later_stage_amount,
+        cast(sum(case when has_reached_later_stage then amount else 0 end) as numeric(38, 6))
+            as reached_later_stage_amount,
         count(case when is_won then 1 end) as won_count,
-        sum(case when is_won then amount else 0 end) as won_amount
+        cast(sum(case when is_won then amount else 0 end) as numeric(38, 6)) as won_amount
     from cohort_members
     group by stage_name, stage_order, cohort_month
 ),
@@ -105,10 +108,10 @@ final as (
         reached_later_stage_amount,
         won_count,
         won_amount,
-        1.0 * reached_later_stage_count / entered_count as advance_rate_by_count,
-        1.0 * reached_later_stage_amount / nullif(entered_amount, 0) as advance_rate_by_amount,
-        1.0 * won_count / entered_count as win_rate_by_count,
-        1.0 * won_amount / nullif(entered_amount, 0) as win_rate_by_amount
+        {{ revops_ratio('reached_later_stage_count', 'entered_count') }} as advance_rate_by_count,
+        {{ revops_ratio('reached_later_stage_amount', 'nullif(entered_amount, 0)') }} as advance_rate_by_amount,
+        {{ revops_ratio('won_count', 'entered_count') }} as win_rate_by_count,
+        {{ revops_ratio('won_amount', 'nullif(entered_amount, 0)') }} as win_rate_by_amount
     from cohorts
 )
 
