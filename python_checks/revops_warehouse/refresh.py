@@ -18,6 +18,11 @@ Safe on a schedule:
   `--retry` instead re-runs only what failed (`dbt retry`) in the kept build file, then checks and
   publishes it.
 
+On the `postgres` target (REVOPS_TARGET=postgres) the server is the warehouse: the refresh writes the
+holiday table (the portable path of the dbt Python model), runs `dbt build` in place (each model
+replaces its table in one transaction, so readers never see a half-built table), runs the checks
+pushed down to PostgreSQL and records the run; the static page is DuckDB-only (docs/postgres.md).
+
 Exit codes (revops_warehouse.exit_codes): 0 success; 1 published, but an error-severity data
 quality rule failed; 2 build failed, nothing published; 3 checks could not run, nothing published;
 75 another refresh is running.
@@ -40,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from revops_warehouse import exit_codes, settings
+from revops_warehouse.quality.runner import duckdb_url
 
 PROGRESS = re.compile(r"\b(\d+) of (\d+) (START|OK|PASS|ERROR|FAIL|WARN|SKIP)\b")
 
@@ -167,35 +173,42 @@ def _tail(path: Path, lines: int = 25) -> str:
     return ""
 
 
-def _record_run(database: Path, row: dict) -> None:
-    import duckdb
+RUN_COLUMNS = (
+    ("run_id", "varchar"),
+    ("as_of", "timestamp"),
+    ("started_at", "timestamp"),
+    ("published_at", "timestamp"),
+    ("build_seconds", "double precision"),
+    ("checks_seconds", "double precision"),
+    ("exit_code", "integer"),
+    ("checks_exit_code", "integer"),
+    ("mode", "varchar"),
+)
 
-    with duckdb.connect(str(database)) as con:
-        con.execute("create schema if not exists ops")
-        con.execute(
-            "create table if not exists ops.refresh_runs (run_id varchar, as_of timestamp, started_at timestamp, "
-            "published_at timestamp, build_seconds double, checks_seconds double, exit_code integer, "
-            "checks_exit_code integer, mode varchar)"
-        )
-        con.execute("delete from ops.refresh_runs where run_id = ?", [row["run_id"]])
-        con.execute(
-            "insert into ops.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                row[k]
-                for k in (
-                    "run_id",
-                    "as_of",
-                    "started_at",
-                    "published_at",
-                    "build_seconds",
-                    "checks_seconds",
-                    "exit_code",
-                    "checks_exit_code",
-                    "mode",
-                )
-            ],
-        )
-        con.execute("checkpoint")
+
+def _record_run(url: str, row: dict) -> None:
+    """One row in ops.refresh_runs (DuckDB file or server), then a checkpoint on DuckDB."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("create schema if not exists ops"))
+            columns = ", ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS)
+            connection.execute(sa.text(f"create table if not exists ops.refresh_runs ({columns})"))
+            connection.execute(sa.text("delete from ops.refresh_runs where run_id = :run_id"), row)
+            names = [name for name, _ in RUN_COLUMNS]
+            connection.execute(
+                sa.text(
+                    f"insert into ops.refresh_runs ({', '.join(names)}) values ({', '.join(':' + n for n in names)})"
+                ),
+                row,
+            )
+        if url.startswith("duckdb"):
+            with engine.connect() as connection:
+                connection.exec_driver_sql("checkpoint")
+    finally:
+        engine.dispose()
 
 
 def _publish_dir(source: Path, destination: Path) -> None:
@@ -220,6 +233,8 @@ def refresh(
     interactive: bool | None = None,
     dbt_args: list[str] | None = None,
 ) -> int:
+    if settings.target() == "postgres":
+        return refresh_postgres(as_of, interactive=interactive, full_refresh=full_refresh, dbt_args=dbt_args)
     paths = RefreshPaths(Path(database).resolve())
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
@@ -321,7 +336,7 @@ def _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, rep
 
     exit_code = exit_codes.DATA_QUALITY_ERRORS if checks_code == exit_codes.DATA_QUALITY_ERRORS else exit_codes.OK
     _record_run(
-        paths.building,
+        duckdb_url(paths.building),
         {
             "run_id": run_id,
             "as_of": as_of,
@@ -381,3 +396,111 @@ def _write_report(paths: RefreshPaths, run_id: str, env: dict, log: Logger) -> i
         settings.PROJECT_DIR,
         paths.work_dir / "report.log",
     )
+
+
+def refresh_postgres(
+    as_of: str | None = None,
+    *,
+    interactive: bool | None = None,
+    full_refresh: bool = False,
+    dbt_args: list[str] | None = None,
+) -> int:
+    """The refresh on the `postgres` target: holidays -> dbt build in place -> checks -> record."""
+    started = datetime.now(UTC)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    as_of = as_of or f"{started:%Y-%m-%d %H:%M:00}"
+    host = os.environ.get("REVOPS_PG_HOST", "localhost")
+    name = (
+        f"postgres-{host}-{os.environ.get('REVOPS_PG_PORT', '5432')}-{os.environ.get('REVOPS_PG_DATABASE', 'revops')}"
+    )
+    paths = RefreshPaths(settings.PROJECT_DIR / "warehouse" / name)
+    log = Logger(run_id, paths.log, sys.stdout.isatty() if interactive is None else interactive)
+    url = settings.postgres_url()
+    env = dict(os.environ)
+    env.update({"DBT_PROFILES_DIR": str(settings.PROJECT_DIR), "DBT_PROJECT_DIR": str(settings.PROJECT_DIR)})
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    try:
+        with refresh_lock(paths, run_id):
+            log("refresh_started", warehouse=f"postgres {host}", as_of=as_of, mode="build")
+            paths.work_dir.mkdir(parents=True, exist_ok=True)
+            step = time.perf_counter()
+            code = _stream(
+                [sys.executable, "-m", "revops_warehouse.pg_holidays"],
+                env,
+                log,
+                settings.PROJECT_DIR,
+                paths.work_dir / "holidays.log",
+            )
+            if code != 0:
+                log("refresh_failed", step="holidays", exit=code, tail=_tail(paths.work_dir / "holidays.log", 10))
+                return exit_codes.BUILD_FAILED
+            log("step_done", step="holidays", seconds=round(time.perf_counter() - step, 2))
+            step = time.perf_counter()
+            command = [
+                settings.dbt_executable(),
+                "build",
+                "--project-dir",
+                str(settings.PROJECT_DIR),
+                "--target-path",
+                str(paths.target_dir),
+                "--vars",
+                json.dumps({"as_of": as_of}),
+                *(dbt_args or []),
+                *(["--full-refresh"] if full_refresh else []),
+            ]
+            dbt_log = paths.work_dir / "dbt.log"
+            code = _stream(command, env, log, settings.PROJECT_DIR, dbt_log)
+            build_seconds = round(time.perf_counter() - step, 2)
+            if code != 0:
+                log(
+                    "refresh_failed",
+                    step="dbt_build",
+                    exit=code,
+                    seconds=build_seconds,
+                    log=str(dbt_log),
+                    tail=_tail(dbt_log, 15),
+                )
+                return exit_codes.BUILD_FAILED
+            log("step_done", step="dbt_build", seconds=build_seconds)
+            step = time.perf_counter()
+            checks_log = paths.work_dir / "checks.log"
+            checks_code = _stream(
+                [sys.executable, "-m", "revops_warehouse.quality", "--url", url, "--run-id", run_id, "--as-of", as_of],
+                env,
+                log,
+                settings.PROJECT_DIR,
+                checks_log,
+            )
+            checks_seconds = round(time.perf_counter() - step, 2)
+            print(checks_log.read_text(), end="", flush=True)
+            if checks_code not in (exit_codes.OK, exit_codes.DATA_QUALITY_ERRORS):
+                log("refresh_failed", step="checks", exit=checks_code, seconds=checks_seconds)
+                return exit_codes.CHECKS_DID_NOT_RUN
+            log("step_done", step="checks", seconds=checks_seconds, exit=checks_code)
+            exit_code = exit_codes.DATA_QUALITY_ERRORS if checks_code else exit_codes.OK
+            _record_run(
+                url,
+                {
+                    "run_id": run_id,
+                    "as_of": as_of,
+                    "started_at": started.replace(tzinfo=None),
+                    "published_at": datetime.now(UTC).replace(tzinfo=None),
+                    "build_seconds": build_seconds,
+                    "checks_seconds": checks_seconds,
+                    "exit_code": exit_code,
+                    "checks_exit_code": checks_code,
+                    "mode": "full_refresh" if full_refresh else "build",
+                },
+            )
+            log("report_skipped", reason="the static scorecard page reads the DuckDB warehouse (docs/postgres.md)")
+            log(
+                "published",
+                step="publish",
+                warehouse=f"postgres {host}",
+                exit=exit_code,
+                total_seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
+            )
+            return exit_code
+    except AlreadyRunning as error:
+        print(f"refresh not started: {error}", file=sys.stderr, flush=True)
+        return exit_codes.ALREADY_RUNNING

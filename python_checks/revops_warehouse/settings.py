@@ -40,3 +40,20 @@ def dbt_env(database: Path, extra: dict[str, str] | None = None) -> dict[str, st
     if extra:
         env.update(extra)
     return env
+
+
+def target() -> str:
+    """The dbt target the project's commands use: $REVOPS_TARGET (profiles.yml), default duckdb."""
+    return os.environ.get("REVOPS_TARGET", "duckdb")
+
+
+def postgres_url(driver: str = "postgresql+psycopg2") -> str:
+    """SQLAlchemy URL of the `postgres` target, from the same REVOPS_PG_* variables profiles.yml reads."""
+    from urllib.parse import quote
+
+    user = quote(os.environ.get("REVOPS_PG_USER", "revops"))
+    password = quote(os.environ.get("REVOPS_PG_PASSWORD", ""))
+    host = os.environ.get("REVOPS_PG_HOST", "localhost")
+    port = os.environ.get("REVOPS_PG_PORT", "5432")
+    database = quote(os.environ.get("REVOPS_PG_DATABASE", "revops"))
+    return f"{driver}://{user}:{password}@{host}:{port}/{database}"

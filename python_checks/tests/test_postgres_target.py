@@ -440,3 +440,31 @@ def test_checks_run_in_postgres_and_find_what_they_find_on_duckdb(pg_build, pg_s
         "select count(*), count(distinct rule_id) from quality.gx_validation_results where run_id = 'pg-checks'",
     )
     assert written == [(len(on_postgres.results), len({r.check.rule_id for r in on_postgres.results}))]
+
+
+def test_the_refresh_runs_on_the_postgres_target(pg_build, pg_server, monkeypatch):
+    """The scheduler's command with REVOPS_TARGET=postgres: holidays, dbt build in place, checks
+    pushed down, the run recorded; a second refresh while one holds the lock exits 75."""
+    import fcntl
+
+    from revops_warehouse import exit_codes
+    from revops_warehouse.refresh import RefreshPaths, refresh
+
+    for key, value in pg_server.dbt_env().items():
+        monkeypatch.setenv(key, value)
+    code = refresh(Path("/unused.duckdb"), "2026-11-04 12:00:00", interactive=False)
+    assert code == exit_codes.DATA_QUALITY_ERRORS  # the demo's planted error-severity defects
+    runs = owner_query(pg_server, "select run_id, cast(as_of as date), exit_code, mode from ops.refresh_runs")
+    assert [(str(r[1]), r[2], r[3]) for r in runs] == [("2026-11-04", 1, "build")]
+    checked = owner_query(
+        pg_server, "select count(*), bool_and(ran) from quality.gx_validation_results where run_id = %s", (runs[0][0],)
+    )
+    assert checked[0][0] > 0 and checked[0][1] is True
+    snapshots = owner_query(pg_server, "select count(distinct as_of_date) from hygiene.hygiene_scorecard")
+    assert snapshots[0][0] >= 2  # the scorecard kept the fixture build's snapshot and added this one
+
+    name = f"postgres-127.0.0.1-{pg_server.port}-revops"
+    lock = RefreshPaths(settings.PROJECT_DIR / "warehouse" / name).lock
+    with lock.open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert refresh(Path("/unused.duckdb"), "2026-11-04 12:00:00", interactive=False) == exit_codes.ALREADY_RUNNING
