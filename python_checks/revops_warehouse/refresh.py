@@ -5,7 +5,7 @@ and what the main job (`scripts/demo`) runs after writing the demo data.
 
 Embedded DuckDB allows one writer per file, and BI tools hold read connections to it. So a
 refresh never writes the published file: it copies it (raw data, incremental models and scorecard
-history included) to `<warehouse dir>/.refresh/<name>.building.duckdb`, builds and checks there,
+history included) to `<warehouse dir>/.refresh-<name>/<name>.building.duckdb`, builds and checks there,
 writes the scorecard page and Data Docs beside it, and publishes with one atomic rename
 (`os.replace`) of the file, then of the reports. A reader that opened the old file keeps reading
 the old run; a reader that opens after the rename sees the new one; nobody sees a half-built table
@@ -56,7 +56,7 @@ class RefreshPaths:
 
     @property
     def work_dir(self) -> Path:
-        return self.published.parent / ".refresh"
+        return self.published.parent / f".refresh-{self.published.stem}"
 
     @property
     def building(self) -> Path:
@@ -248,11 +248,94 @@ def refresh(
         return exit_codes.ALREADY_RUNNING
 
 
+def _dbt_step(command: list[str], env: dict, log: Logger, paths: RefreshPaths, **failed) -> float | None:
+    """Run a dbt command; its wall seconds, or None (logged with the log's tail) when it failed."""
+    step = time.perf_counter()
+    dbt_log = paths.work_dir / "dbt.log"
+    code = _stream(command, env, log, settings.PROJECT_DIR, dbt_log)
+    seconds = round(time.perf_counter() - step, 2)
+    if code != 0:
+        log(
+            "refresh_failed",
+            step="dbt_build",
+            exit=code,
+            seconds=seconds,
+            log=str(dbt_log),
+            tail=_tail(dbt_log, 15),
+            **failed,
+        )
+        return None
+    log("step_done", step="dbt_build", seconds=seconds)
+    return seconds
+
+
+def _checks_step(
+    warehouse: list[str],
+    run_id: str,
+    as_of: str,
+    env: dict,
+    log: Logger,
+    paths: RefreshPaths,
+    shown_paths: tuple[str, str] | None = None,
+    **failed,
+) -> tuple[int | None, float]:
+    """The Great Expectations checks in their own process: (exit code or None when they could not run, seconds)."""
+    step = time.perf_counter()
+    checks_log = paths.work_dir / "checks.log"
+    code = _stream(
+        [sys.executable, "-m", "revops_warehouse.quality", *warehouse, "--run-id", run_id, "--as-of", as_of],
+        env,
+        log,
+        settings.PROJECT_DIR,
+        checks_log,
+    )
+    seconds = round(time.perf_counter() - step, 2)
+    summary = checks_log.read_text()
+    if shown_paths:
+        summary = summary.replace(*shown_paths)
+    print(summary, end="", flush=True)
+    if code not in (exit_codes.OK, exit_codes.DATA_QUALITY_ERRORS):
+        log("refresh_failed", step="checks", exit=code, seconds=seconds, **failed)
+        return None, seconds
+    log("step_done", step="checks", seconds=seconds, exit=code)
+    return code, seconds
+
+
+def _run_row(run_id, as_of, started, build_seconds, checks_seconds, checks_code, mode) -> dict:
+    exit_code = exit_codes.DATA_QUALITY_ERRORS if checks_code == exit_codes.DATA_QUALITY_ERRORS else exit_codes.OK
+    return {
+        "run_id": run_id,
+        "as_of": as_of,
+        "started_at": started.replace(tzinfo=None),
+        "published_at": datetime.now(UTC).replace(tzinfo=None),
+        "build_seconds": build_seconds,
+        "checks_seconds": checks_seconds,
+        "exit_code": exit_code,
+        "checks_exit_code": checks_code,
+        "mode": mode,
+    }
+
+
+def _build_command(paths: RefreshPaths, as_of: str, full_refresh: bool, dbt_args: list[str]) -> list[str]:
+    return [
+        settings.dbt_executable(),
+        "build",
+        "--project-dir",
+        str(settings.PROJECT_DIR),
+        "--target-path",
+        str(paths.target_dir),
+        "--vars",
+        json.dumps({"as_of": as_of}),
+        *dbt_args,
+        *(["--full-refresh"] if full_refresh else []),
+    ]
+
+
 def _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, report, dbt_args) -> int:
-    log("refresh_started", warehouse=str(paths.published), as_of=as_of, mode="retry" if retry else "build")
+    mode = "retry" if retry else ("full_refresh" if full_refresh else "build")
+    log("refresh_started", warehouse=str(paths.published), as_of=as_of, mode=mode)
     paths.work_dir.mkdir(parents=True, exist_ok=True)
     env = settings.dbt_env(paths.building)
-    step = time.perf_counter()
     if retry:
         if not (paths.building.exists() and (paths.target_dir / "run_results.json").exists()):
             log("refresh_failed", step="retry", reason="no failed build to retry; run a plain refresh")
@@ -269,86 +352,25 @@ def _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, rep
         if not paths.published.exists():
             log("refresh_failed", step="copy", reason=f"no warehouse at {paths.published}: load raw data first")
             return exit_codes.BUILD_FAILED
+        step = time.perf_counter()
         for stale in (paths.building, paths.building.with_name(paths.building.name + ".wal")):
             stale.unlink(missing_ok=True)
         shutil.copyfile(paths.published, paths.building)
         log("step_done", step="copy", seconds=round(time.perf_counter() - step, 2), bytes=paths.building.stat().st_size)
-        step = time.perf_counter()
-        command = [
-            settings.dbt_executable(),
-            "build",
-            "--project-dir",
-            str(settings.PROJECT_DIR),
-            "--target-path",
-            str(paths.target_dir),
-            "--vars",
-            json.dumps({"as_of": as_of}),
-            *dbt_args,
-        ]
-        if full_refresh:
-            command.append("--full-refresh")
-    dbt_log = paths.work_dir / "dbt.log"
-    code = _stream(command, env, log, settings.PROJECT_DIR, dbt_log)
-    build_seconds = round(time.perf_counter() - step, 2)
-    if code != 0:
-        log(
-            "refresh_failed",
-            step="dbt_build",
-            exit=code,
-            seconds=build_seconds,
-            log=str(dbt_log),
-            tail=_tail(dbt_log, 15),
-            published="unchanged",
-        )
+        command = _build_command(paths, as_of, full_refresh, dbt_args)
+    build_seconds = _dbt_step(command, env, log, paths, published="unchanged")
+    if build_seconds is None:
         return exit_codes.BUILD_FAILED
-    log("step_done", step="dbt_build", seconds=build_seconds)
 
-    step = time.perf_counter()
-    docs_dir = paths.building_reports / "data_docs"
     shutil.rmtree(paths.building_reports, ignore_errors=True)
-    checks_log = paths.work_dir / "checks.log"
-    checks_code = _stream(
-        [
-            sys.executable,
-            "-m",
-            "revops_warehouse.quality",
-            "--database",
-            str(paths.building),
-            "--run-id",
-            run_id,
-            "--as-of",
-            as_of,
-            "--data-docs-dir",
-            str(docs_dir),
-        ],
-        env,
-        log,
-        settings.PROJECT_DIR,
-        checks_log,
-    )
-    checks_seconds = round(time.perf_counter() - step, 2)
-    # The checks' own summary; Data Docs are published with the reports below.
-    print(checks_log.read_text().replace(str(paths.building_reports), str(paths.reports)), end="", flush=True)
-    if checks_code not in (exit_codes.OK, exit_codes.DATA_QUALITY_ERRORS):
-        log("refresh_failed", step="checks", exit=checks_code, seconds=checks_seconds, published="unchanged")
+    warehouse = ["--database", str(paths.building), "--data-docs-dir", str(paths.building_reports / "data_docs")]
+    # The checks' summary names Data Docs where they will be once published.
+    shown = (str(paths.building_reports), str(paths.reports))
+    checks_code, checks_seconds = _checks_step(warehouse, run_id, as_of, env, log, paths, shown, published="unchanged")
+    if checks_code is None:
         return exit_codes.CHECKS_DID_NOT_RUN
-    log("step_done", step="checks", seconds=checks_seconds, exit=checks_code)
-
-    exit_code = exit_codes.DATA_QUALITY_ERRORS if checks_code == exit_codes.DATA_QUALITY_ERRORS else exit_codes.OK
-    _record_run(
-        duckdb_url(paths.building),
-        {
-            "run_id": run_id,
-            "as_of": as_of,
-            "started_at": started.replace(tzinfo=None),
-            "published_at": datetime.now(UTC).replace(tzinfo=None),
-            "build_seconds": build_seconds,
-            "checks_seconds": checks_seconds,
-            "exit_code": exit_code,
-            "checks_exit_code": checks_code,
-            "mode": "retry" if retry else ("full_refresh" if full_refresh else "build"),
-        },
-    )
+    row = _run_row(run_id, as_of, started, build_seconds, checks_seconds, checks_code, mode)
+    _record_run(duckdb_url(paths.building), row)
     if report:
         step = time.perf_counter()
         report_code = _write_report(paths, run_id, env, log)
@@ -370,10 +392,10 @@ def _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, rep
         seconds=round(time.perf_counter() - step, 3),
         warehouse=str(paths.published),
         reports=str(paths.reports),
-        exit=exit_code,
+        exit=row["exit_code"],
         total_seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
     )
-    return exit_code
+    return row["exit_code"]
 
 
 def _write_report(paths: RefreshPaths, run_id: str, env: dict, log: Logger) -> int:
@@ -409,11 +431,10 @@ def refresh_postgres(
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     as_of = as_of or f"{started:%Y-%m-%d %H:%M:00}"
-    host = os.environ.get("REVOPS_PG_HOST", "localhost")
-    name = (
-        f"postgres-{host}-{os.environ.get('REVOPS_PG_PORT', '5432')}-{os.environ.get('REVOPS_PG_DATABASE', 'revops')}"
+    host, port = os.environ.get("REVOPS_PG_HOST", "localhost"), os.environ.get("REVOPS_PG_PORT", "5432")
+    paths = RefreshPaths(
+        settings.PROJECT_DIR / "warehouse" / f"postgres-{host}-{port}-{os.environ.get('REVOPS_PG_DATABASE', 'revops')}"
     )
-    paths = RefreshPaths(settings.PROJECT_DIR / "warehouse" / name)
     log = Logger(run_id, paths.log, sys.stdout.isatty() if interactive is None else interactive)
     url = settings.postgres_url()
     env = dict(os.environ)
@@ -421,86 +442,35 @@ def refresh_postgres(
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     try:
         with refresh_lock(paths, run_id):
-            log("refresh_started", warehouse=f"postgres {host}", as_of=as_of, mode="build")
+            mode = "full_refresh" if full_refresh else "build"
+            log("refresh_started", warehouse=f"postgres {host}", as_of=as_of, mode=mode)
             paths.work_dir.mkdir(parents=True, exist_ok=True)
             step = time.perf_counter()
+            holidays_log = paths.work_dir / "holidays.log"
             code = _stream(
-                [sys.executable, "-m", "revops_warehouse.pg_holidays"],
-                env,
-                log,
-                settings.PROJECT_DIR,
-                paths.work_dir / "holidays.log",
+                [sys.executable, "-m", "revops_warehouse.pg_holidays"], env, log, settings.PROJECT_DIR, holidays_log
             )
             if code != 0:
-                log("refresh_failed", step="holidays", exit=code, tail=_tail(paths.work_dir / "holidays.log", 10))
+                log("refresh_failed", step="holidays", exit=code, tail=_tail(holidays_log, 10))
                 return exit_codes.BUILD_FAILED
             log("step_done", step="holidays", seconds=round(time.perf_counter() - step, 2))
-            step = time.perf_counter()
-            command = [
-                settings.dbt_executable(),
-                "build",
-                "--project-dir",
-                str(settings.PROJECT_DIR),
-                "--target-path",
-                str(paths.target_dir),
-                "--vars",
-                json.dumps({"as_of": as_of}),
-                *(dbt_args or []),
-                *(["--full-refresh"] if full_refresh else []),
-            ]
-            dbt_log = paths.work_dir / "dbt.log"
-            code = _stream(command, env, log, settings.PROJECT_DIR, dbt_log)
-            build_seconds = round(time.perf_counter() - step, 2)
-            if code != 0:
-                log(
-                    "refresh_failed",
-                    step="dbt_build",
-                    exit=code,
-                    seconds=build_seconds,
-                    log=str(dbt_log),
-                    tail=_tail(dbt_log, 15),
-                )
+            build_seconds = _dbt_step(_build_command(paths, as_of, full_refresh, dbt_args or []), env, log, paths)
+            if build_seconds is None:
                 return exit_codes.BUILD_FAILED
-            log("step_done", step="dbt_build", seconds=build_seconds)
-            step = time.perf_counter()
-            checks_log = paths.work_dir / "checks.log"
-            checks_code = _stream(
-                [sys.executable, "-m", "revops_warehouse.quality", "--url", url, "--run-id", run_id, "--as-of", as_of],
-                env,
-                log,
-                settings.PROJECT_DIR,
-                checks_log,
-            )
-            checks_seconds = round(time.perf_counter() - step, 2)
-            print(checks_log.read_text(), end="", flush=True)
-            if checks_code not in (exit_codes.OK, exit_codes.DATA_QUALITY_ERRORS):
-                log("refresh_failed", step="checks", exit=checks_code, seconds=checks_seconds)
+            checks_code, checks_seconds = _checks_step(["--url", url], run_id, as_of, env, log, paths)
+            if checks_code is None:
                 return exit_codes.CHECKS_DID_NOT_RUN
-            log("step_done", step="checks", seconds=checks_seconds, exit=checks_code)
-            exit_code = exit_codes.DATA_QUALITY_ERRORS if checks_code else exit_codes.OK
-            _record_run(
-                url,
-                {
-                    "run_id": run_id,
-                    "as_of": as_of,
-                    "started_at": started.replace(tzinfo=None),
-                    "published_at": datetime.now(UTC).replace(tzinfo=None),
-                    "build_seconds": build_seconds,
-                    "checks_seconds": checks_seconds,
-                    "exit_code": exit_code,
-                    "checks_exit_code": checks_code,
-                    "mode": "full_refresh" if full_refresh else "build",
-                },
-            )
+            row = _run_row(run_id, as_of, started, build_seconds, checks_seconds, checks_code, mode)
+            _record_run(url, row)
             log("report_skipped", reason="the static scorecard page reads the DuckDB warehouse (docs/postgres.md)")
             log(
                 "published",
                 step="publish",
                 warehouse=f"postgres {host}",
-                exit=exit_code,
+                exit=row["exit_code"],
                 total_seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
             )
-            return exit_code
+            return row["exit_code"]
     except AlreadyRunning as error:
         print(f"refresh not started: {error}", file=sys.stderr, flush=True)
         return exit_codes.ALREADY_RUNNING
