@@ -160,3 +160,25 @@ def test_readers_never_error_nor_see_a_mix_of_two_runs(published, tmp_path):
     again = query(published, "select * from hygiene.hygiene_scorecard order by scorecard_row_id")
     assert [r for r in again if str(r[1]) == DAY_1[:10]] == [r for r in first if str(r[1]) == DAY_1[:10]]
     assert {str(r[1]) for r in again} == {DAY_1[:10], DAY_2[:10]}
+
+
+def test_log_lines_are_json_with_the_run_id_and_a_terminal_gets_progress(tmp_path, capsys):
+    from revops_warehouse.refresh import PROGRESS, Logger
+
+    quiet = Logger("run-1", tmp_path / "logs" / "refresh.jsonl", interactive=False)
+    quiet("step_done", step="dbt_build", seconds=1.5)
+    quiet.progress(3, 10, "model.x")  # nothing: not a terminal
+    out = capsys.readouterr()
+    line = json.loads(out.out.strip())
+    assert (line["run_id"], line["event"], line["step"], line["seconds"]) == ("run-1", "step_done", "dbt_build", 1.5)
+    assert out.err == ""
+    assert json.loads((tmp_path / "logs" / "refresh.jsonl").read_text()) == line
+
+    terminal = Logger("run-2", tmp_path / "logs" / "refresh.jsonl", interactive=True)
+    match = PROGRESS.search("12:00:01  3 of 10 OK created sql table model core.dim_users ...... [OK in 0.2s]")
+    assert match and match.group(1, 2, 3) == ("3", "10", "OK")
+    terminal.progress(3, 10, "created sql table model core.dim_users")
+    terminal("published", exit=0)
+    out = capsys.readouterr()
+    assert "dbt [#########" in out.err and "3/10" in out.err
+    assert "published exit=0" in out.out and not out.out.lstrip().startswith("{")
