@@ -9,8 +9,8 @@ Stripe tables written by ``demo_data.generate`` the way a Fivetran sync a day la
   probability and forecast category updated), leads moved to the next open status (a new
   LeadHistory 'Status' row), updated tasks, contacts, accounts and customers, re-synced reference
   rows (users, roles, products, prices, plans, subscriptions, items);
-* deletions and merges: ``is_deleted`` flips on tasks, opportunities, contacts and on history rows
-  that repeat the previous row's stage (they fold into an interval, so no path changes kind);
+* deletions and merges: ``is_deleted`` flips on tasks, opportunities and on history rows that
+  repeat the previous row's stage or status (they fold into an interval, so no path changes kind);
   leads, contacts and accounts merged into another surviving record (master_record_id set and
   is_deleted true, as Salesforce does);
 * late-arriving rows: OpportunityHistory rows dated in the past (a same-stage row one minute after

@@ -259,3 +259,46 @@ def test_the_planted_defects_are_still_found(refresh):
         for fact in build.facts_where(category=category):
             for record_id in fact.get("record_ids") or []:
                 assert (fact["object"], record_id, category) in excluded, (category, record_id)
+
+
+def test_apply_changes_is_deterministic_dated_after_the_last_sync_and_keeps_the_contract(tmp_path):
+    from revops_warehouse import demo_data
+    from revops_warehouse.contract import load_contract
+
+    first, second = tmp_path / "first.duckdb", tmp_path / "second.duckdb"
+    demo_data.generate(str(first), scale=0.3)
+    shutil.copy(first, second)
+    one = apply_changes(first, fraction=0.05, seed=5)
+    two = apply_changes(second, fraction=0.05, seed=5)
+    assert one == two
+    assert (one["previous_as_of"], one["as_of"]) == ("2026-11-02 12:00:00", "2026-11-03 12:00:00")
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{first}' as a (read_only)").fetchall()
+        con.execute(f"attach '{second}' as b (read_only)").fetchall()
+        for source, tables in load_contract().items():
+            for table, columns in tables.items():
+                name = f'{source}."{table}"'
+                assert not con.execute(f"select * from a.{name} except all select * from b.{name}").fetchall(), table
+                actual = {
+                    c: t
+                    for c, t in con.execute(
+                        "select column_name, data_type from duckdb_columns() "
+                        "where database_name = 'a' and schema_name = ? and table_name = ?",
+                        [source, table],
+                    ).fetchall()
+                }
+                for column in columns:
+                    assert actual.get(column.name) == column.duckdb_type.replace(", ", ","), (table, column.name)
+                # Nothing is synced at or after the new as-of.
+                late = con.execute(
+                    f"select count(*) from a.{name} where _fivetran_synced >= cast(? as timestamp)", [one["as_of"]]
+                ).fetchall()[0][0]
+                assert late == 0, table
+        landed = con.execute(
+            "select count(*) from a.salesforce.opportunity_history where _fivetran_synced > cast(? as timestamp)",
+            [one["previous_as_of"]],
+        ).fetchall()[0][0]
+        assert landed > 0
+    finally:
+        con.close()
