@@ -186,8 +186,18 @@ RUN_COLUMNS = (
 )
 
 
-def _record_run(url: str, row: dict) -> None:
-    """One row in ops.refresh_runs (DuckDB file or server), then a checkpoint on DuckDB."""
+def _published_run_ids(published: Path) -> list[str] | None:
+    """Run ids in the published file's ops.refresh_runs (none when it has no such table yet)."""
+    import duckdb
+
+    with contextlib.suppress(duckdb.Error), duckdb.connect(str(published), read_only=True) as con:
+        return [r[0] for r in con.execute("select run_id from ops.refresh_runs").fetchall()]
+    return []
+
+
+def _record_run(url: str, row: dict, keep: list[str] | None = None) -> None:
+    """One row in ops.refresh_runs (DuckDB file or server), then a checkpoint on DuckDB. With `keep`,
+    rows of other runs not in it (left by a run that failed before publishing) are dropped."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
@@ -197,6 +207,10 @@ def _record_run(url: str, row: dict) -> None:
             columns = ", ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS)
             connection.execute(sa.text(f"create table if not exists ops.refresh_runs ({columns})"))
             connection.execute(sa.text("delete from ops.refresh_runs where run_id = :run_id"), row)
+            if keep is not None:
+                stale = connection.execute(sa.text("select run_id from ops.refresh_runs")).scalars().all()
+                for run_id in set(stale) - set(keep):
+                    connection.execute(sa.text("delete from ops.refresh_runs where run_id = :r"), {"r": run_id})
             names = [name for name, _ in RUN_COLUMNS]
             connection.execute(
                 sa.text(
@@ -234,18 +248,45 @@ def refresh(
     dbt_args: list[str] | None = None,
 ) -> int:
     if settings.target() == "postgres":
+        if retry:
+            print(
+                "refresh --retry is for the DuckDB file build; on PostgreSQL models rebuild in place: "
+                "run a plain refresh",
+                file=sys.stderr,
+                flush=True,
+            )
+            return exit_codes.BUILD_FAILED
         return refresh_postgres(as_of, interactive=interactive, full_refresh=full_refresh, dbt_args=dbt_args)
     paths = RefreshPaths(Path(database).resolve())
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    if retry:
+        # dbt retry re-uses the failed run's vars: record the as_of that run built.
+        as_of = _failed_run_as_of(paths) or as_of
     as_of = as_of or f"{started:%Y-%m-%d %H:%M:00}"
     log = Logger(run_id, paths.log, sys.stdout.isatty() if interactive is None else interactive)
     try:
         with refresh_lock(paths, run_id):
-            return _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, report, dbt_args or [])
+            try:
+                return _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, report, dbt_args or [])
+            except Exception as error:  # noqa: BLE001 - never exit 1 (= published) on a crash
+                log("refresh_failed", step="internal", error=f"{type(error).__name__}: {error}", published="unchanged")
+                return exit_codes.BUILD_FAILED
     except AlreadyRunning as error:
         print(f"refresh not started: {error}", file=sys.stderr, flush=True)
         return exit_codes.ALREADY_RUNNING
+
+
+def _failed_run_as_of(paths: RefreshPaths) -> str | None:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        run_results = json.loads((paths.target_dir / "run_results.json").read_text())
+        return (run_results["args"].get("vars") or {}).get("as_of")
+    return None
+
+
+def _signature(path: Path) -> list:
+    stat = path.stat()
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
 
 
 def _dbt_step(command: list[str], env: dict, log: Logger, paths: RefreshPaths, **failed) -> float | None:
@@ -352,10 +393,22 @@ def _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, rep
         if not paths.published.exists():
             log("refresh_failed", step="copy", reason=f"no warehouse at {paths.published}: load raw data first")
             return exit_codes.BUILD_FAILED
+        published_wal = paths.published.with_name(paths.published.name + ".wal")
+        if published_wal.exists():
+            log(
+                "refresh_failed",
+                step="copy",
+                published="unchanged",
+                reason=f"{published_wal} exists: a writer has the warehouse open or did not close it cleanly; "
+                "the copy would miss its rows. Let it finish (or open and close the file once), then refresh",
+            )
+            return exit_codes.BUILD_FAILED
         step = time.perf_counter()
         for stale in (paths.building, paths.building.with_name(paths.building.name + ".wal")):
             stale.unlink(missing_ok=True)
+        copied_from = _signature(paths.published)
         shutil.copyfile(paths.published, paths.building)
+        (paths.work_dir / "copied_from.json").write_text(json.dumps(copied_from))
         log("step_done", step="copy", seconds=round(time.perf_counter() - step, 2), bytes=paths.building.stat().st_size)
         command = _build_command(paths, as_of, full_refresh, dbt_args)
     build_seconds = _dbt_step(command, env, log, paths, published="unchanged")
@@ -370,7 +423,6 @@ def _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, rep
     if checks_code is None:
         return exit_codes.CHECKS_DID_NOT_RUN
     row = _run_row(run_id, as_of, started, build_seconds, checks_seconds, checks_code, mode)
-    _record_run(duckdb_url(paths.building), row)
     if report:
         step = time.perf_counter()
         report_code = _write_report(paths, run_id, env, log)
@@ -379,10 +431,25 @@ def _refresh_locked(paths, run_id, started, as_of, log, retry, full_refresh, rep
             return exit_codes.BUILD_FAILED
         log("step_done", step="report", seconds=round(time.perf_counter() - step, 2))
 
+    # Recorded last, in the build file: ops.refresh_runs holds exactly the published runs (a retry
+    # of a run that failed after this point drops the row it left).
+    _record_run(duckdb_url(paths.building), row, keep=_published_run_ids(paths.published))
     step = time.perf_counter()
     wal = paths.building.with_name(paths.building.name + ".wal")
     if wal.exists():
         log("refresh_failed", step="publish", reason=f"{wal} exists: the build file was not checkpointed")
+        return exit_codes.BUILD_FAILED
+    changed = paths.published.with_name(paths.published.name + ".wal").exists() or json.loads(
+        (paths.work_dir / "copied_from.json").read_text()
+    ) != _signature(paths.published)
+    if changed:
+        log(
+            "refresh_failed",
+            step="publish",
+            published="unchanged",
+            reason=f"{paths.published} changed since it was copied (a writer outside the refresh lock): "
+            "publishing would lose its rows; run the refresh again",
+        )
         return exit_codes.BUILD_FAILED
     os.replace(paths.building, paths.published)
     _publish_dir(paths.building_reports, paths.reports)
@@ -457,7 +524,8 @@ def refresh_postgres(
             build_seconds = _dbt_step(_build_command(paths, as_of, full_refresh, dbt_args or []), env, log, paths)
             if build_seconds is None:
                 return exit_codes.BUILD_FAILED
-            checks_code, checks_seconds = _checks_step(["--url", url], run_id, as_of, env, log, paths)
+            # The runner reads the connection from REVOPS_PG_* (no password on a command line).
+            checks_code, checks_seconds = _checks_step([], run_id, as_of, env, log, paths)
             if checks_code is None:
                 return exit_codes.CHECKS_DID_NOT_RUN
             row = _run_row(run_id, as_of, started, build_seconds, checks_seconds, checks_code, mode)
@@ -474,3 +542,6 @@ def refresh_postgres(
     except AlreadyRunning as error:
         print(f"refresh not started: {error}", file=sys.stderr, flush=True)
         return exit_codes.ALREADY_RUNNING
+    except Exception as error:  # noqa: BLE001 - never exit 1 (= published) on a crash
+        log("refresh_failed", step="internal", error=f"{type(error).__name__}: {error}")
+        return exit_codes.BUILD_FAILED

@@ -6,7 +6,6 @@ The fixture warehouse is a small DuckDB file holding rule seeds and the object t
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import subprocess
@@ -306,25 +305,55 @@ def test_only_error_severity_failures_make_the_exit_code_non_zero(tmp_path):
 
 
 def test_a_rule_that_fails_to_run_stops_the_run_and_is_not_a_data_failure(tmp_path):
+    # A pattern DuckDB cannot compile: the regex rule raises inside GX while it is computed.
+    broken_formats = [dict(FORMATS[0], pattern="([unclosed"), FORMATS[1]]
     database = write_fixture_warehouse(tmp_path / "broken.duckdb")
-    objects = OBJECTS
-    plan = runner.plan_from_warehouse(runner.sa.create_engine(runner.duckdb_url(database)))
-    # Break one expectation the way an incompatible dialect or a bad pattern would: invalid regex.
-    broken = [
-        dataclasses.replace(c, expectation_kwargs={**c.expectation_kwargs, "regex": "([unclosed"})
-        if c.expectation_type == "expect_column_values_to_match_regex" and c.rule_id == "r_lead_email"
-        else c
-        for c in plan.checks
-    ]
-    plan.checks = broken
-    results, _ = runner.validate(runner.duckdb_url(database), plan, None)
-    last = results[-1]
-    assert (last.check.rule_id, last.ran, last.success, last.unexpected_count) == ("r_lead_email", False, None, None)
-    assert last.exception_message
-    # It stopped there: no later suite ran.
-    suites = list(plan.suites())
-    assert suites.index(last.check.suite_name) == len({r.check.suite_name for r in results}) - 1
-    assert objects  # the hygiene_objects var was read
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "update rules.value_formats set pattern = ? where value_format = 'email'", [broken_formats[0]["pattern"]]
+        )
+    with pytest.raises(runner.ChecksDidNotRun, match="rule r_lead_email .* failed to RUN - this is not a data failure"):
+        runner.run_checks(runner.duckdb_url(database), run_id="broken")
+
+    rows = results_table(database)
+    last = rows[-1] if rows[-1]["ran"] is False else next(r for r in rows if r["ran"] is False)
+    assert (last["rule_id"], last["expectation_type"]) == ("r_lead_email", "expect_column_values_to_match_regex")
+    assert (last["success"], last["unexpected_count"]) == (None, None) and last["exception_message"]
+    assert [r for r in rows if r["ran"] is False] == [last]  # it stopped there: one rule did not run
+    suites_run = {r["suite_name"] for r in rows}
+    assert "lead__every_record" in suites_run and "opportunity__every_record" not in suites_run  # later suites
+
+    done = subprocess.run(
+        [sys.executable, "-m", "revops_warehouse.quality", "--database", str(database)], capture_output=True, text=True
+    )
+    assert done.returncode == exit_codes.CHECKS_DID_NOT_RUN
+    assert "DID NOT RUN: rule r_lead_email" in done.stdout
+
+
+def test_a_crash_is_did_not_run_never_exit_1(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "revops_warehouse.quality", "--url", "postgresql+psycopg2://nobody:x@127.0.0.1:1/none"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == exit_codes.CHECKS_DID_NOT_RUN
+    assert "checks could not run: OperationalError" in done.stderr
+
+
+def test_rule_rows_that_would_collide_or_dangle_are_named():
+    keys = [*DUPLICATE_KEYS, {"rule_id": "dup_gone", "key_order": "1", "field": "email", "normalization": "email"}]
+    with pytest.raises(RuleError, match="duplicate_rule_keys row dup_gone: names no rule of duplicate_rules"):
+        build_plan(rules_with(duplicate_rule_keys=keys), OBJECTS, RELATIONS)
+    twice = [*DUPLICATE_RULES, dict(DUPLICATE_RULES[0])]
+    with pytest.raises(RuleError, match="duplicate_rules row dup_lead_email: rule_id appears twice"):
+        build_plan(rules_with(duplicate_rules=twice), OBJECTS, RELATIONS)
+    stages = [*STAGES, {"object": "opportunity", "stage_name": "qualification!", "stage_order": "5"}]
+    rows = [*DICTIONARY, rule("r_opp_stage", "opportunity", "stage_name", stage="qualification!")]
+    with pytest.raises(RuleError, match="make the same suite name opportunity__from_qualification"):
+        build_plan(rules_with(stage_definitions=stages, data_dictionary=rows), OBJECTS, RELATIONS)
+    bad_order = [dict(STAGES[0], stage_order="first"), *STAGES[1:]]
+    with pytest.raises(RuleError, match="stage_definitions row lead/Open: stage_order 'first' is not a number"):
+        build_plan(rules_with(stage_definitions=bad_order), OBJECTS, RELATIONS)
 
 
 def test_cli_stops_loudly_on_a_malformed_rule_row(tmp_path):

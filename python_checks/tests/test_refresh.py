@@ -85,12 +85,12 @@ def test_a_failed_build_keeps_the_published_data_and_retry_recovers(published):
     with duckdb.connect(str(paths.building)) as con:
         con.execute("drop table salesforce.opportunity")
         con.execute("create table salesforce.opportunity as select * from salesforce.opportunity_backup")
-    code = refresh(published, DAY_2, retry=True, interactive=False)
-    assert code in (exit_codes.OK, exit_codes.DATA_QUALITY_ERRORS)
+    code = refresh(published, None, retry=True, interactive=False)  # the as_of is the failed run's
+    assert code == exit_codes.DATA_QUALITY_ERRORS  # published; the demo's planted defects fail error rules
     assert [e["event"] for e in refresh_events(published)][-1] == "published"
     assert str(query(published, "select max(as_of_date) from hygiene.hygiene_scorecard")[0][0]) == DAY_2[:10]
-    modes = query(published, "select mode from ops.refresh_runs")
-    assert modes == [("retry",)]
+    runs = query(published, "select mode, cast(as_of as date) from ops.refresh_runs")
+    assert [(mode, str(day)) for mode, day in runs] == [("retry", DAY_2[:10])]
 
 
 READER = textwrap.dedent(
@@ -137,7 +137,7 @@ READER = textwrap.dedent(
 
 def test_readers_never_error_nor_see_a_mix_of_two_runs(published, tmp_path):
     # First a published run that has the ops and quality tables readers query.
-    assert refresh(published, DAY_1, interactive=False) in (exit_codes.OK, exit_codes.DATA_QUALITY_ERRORS)
+    assert refresh(published, DAY_1, interactive=False) == exit_codes.DATA_QUALITY_ERRORS
     first = query(published, "select * from hygiene.hygiene_scorecard order by scorecard_row_id")
 
     stop, out = tmp_path / "stop", tmp_path / "reader.json"
@@ -182,3 +182,32 @@ def test_log_lines_are_json_with_the_run_id_and_a_terminal_gets_progress(tmp_pat
     out = capsys.readouterr()
     assert "dbt [#########" in out.err and "3/10" in out.err
     assert "published exit=0" in out.out and not out.out.lstrip().startswith("{")
+
+
+def test_a_leftover_wal_stops_the_refresh_before_it_copies(published):
+    wal = published.with_name(published.name + ".wal")
+    wal.write_bytes(b"uncheckpointed")
+    before = digest(published)
+    assert refresh(published, DAY_2, interactive=False) == exit_codes.BUILD_FAILED
+    failed = [e for e in refresh_events(published) if e["event"] == "refresh_failed"][-1]
+    assert failed["step"] == "copy" and ".wal exists" in failed["reason"]
+    assert digest(published) == before and not RefreshPaths(published).building.exists()
+
+
+def test_a_writer_outside_the_lock_during_a_refresh_stops_the_publish(published, monkeypatch):
+    """A loader writing the published file while the refresh builds its copy: publishing would lose
+    the loader's rows, so the refresh refuses (exit 2) and the writer's rows stay."""
+    from revops_warehouse import refresh as refresh_module
+
+    def build_while_a_loader_writes(command, env, log, paths, **failed):
+        with duckdb.connect(str(published)) as con:
+            con.execute("create table salesforce.loaded_during_refresh as select 1 as id")
+        return 0.1
+
+    monkeypatch.setattr(refresh_module, "_dbt_step", build_while_a_loader_writes)
+    monkeypatch.setattr(refresh_module, "_checks_step", lambda *args, **kwargs: (exit_codes.OK, 0.1))
+    code = refresh(published, DAY_2, report=False, interactive=False)
+    assert code == exit_codes.BUILD_FAILED
+    failed = [e for e in refresh_events(published) if e["event"] == "refresh_failed"][-1]
+    assert failed["step"] == "publish" and "changed since it was copied" in failed["reason"]
+    assert query(published, "select count(*) from salesforce.loaded_during_refresh") == [(1,)]

@@ -435,13 +435,21 @@ def run_checks(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="revops check", description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="DuckDB file (default: $REVOPS_DUCKDB_PATH or warehouse/revops.duckdb)")
-    parser.add_argument("--url", help="SQLAlchemy URL of the warehouse instead (e.g. postgresql+psycopg2://...)")
+    parser.add_argument(
+        "--url",
+        help="SQLAlchemy URL of the warehouse instead (default on REVOPS_TARGET=postgres: from REVOPS_PG_*)",
+    )
     parser.add_argument("--run-id", default=None)
     parser.add_argument("--as-of", default=None, help="the build's as_of, recorded with the results")
     parser.add_argument("--data-docs-dir", default=None, help="where to build Data Docs (default: none)")
     parser.add_argument("--no-write", action="store_true", help="do not write quality.gx_validation_results")
     args = parser.parse_args(argv)
-    url = args.url or duckdb_url(settings.database_path(args.database))
+    if args.url:
+        url = args.url
+    elif settings.target() == "postgres" and not args.database:
+        url = settings.postgres_url()  # from REVOPS_PG_*: no password on a command line
+    else:
+        url = duckdb_url(settings.database_path(args.database))
     as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
     docs = Path(args.data_docs_dir).resolve() if args.data_docs_dir else None
     try:
@@ -454,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
         if outcome is not None:
             print(format_summary(outcome))
         print(f"checks stopped: {error}", file=sys.stderr)
+        return exit_codes.CHECKS_DID_NOT_RUN
+    except Exception as error:  # noqa: BLE001 - any other failure is "did not run", never exit 1 (= data)
+        print(f"checks could not run: {type(error).__name__}: {error}", file=sys.stderr)
         return exit_codes.CHECKS_DID_NOT_RUN
     print(format_summary(outcome))
     return outcome.exit_code

@@ -158,7 +158,15 @@ def build_plan(
     """Turn rule rows into assets (SQL) and expectations. Raises RuleError naming a bad row."""
     stages: dict[str, dict[str, int]] = {}
     for row in rules.stage_definitions:
-        stages.setdefault(row["object"], {})[row["stage_name"]] = int(row["stage_order"])
+        try:
+            order = int(float(row["stage_order"]))
+        except (TypeError, ValueError):
+            raise RuleError(
+                "stage_definitions",
+                f"{row.get('object')}/{row.get('stage_name')}",
+                f"stage_order '{row.get('stage_order')}' is not a number",
+            ) from None
+        stages.setdefault(row["object"], {})[row["stage_name"]] = order
     formats = {row["value_format"]: row["pattern"] for row in rules.value_formats}
 
     plan = Plan()
@@ -180,6 +188,12 @@ def build_plan(
 
     def asset_for(spec: ObjectSpec, relation: Relation, stage: str | None) -> str:
         name = f"{spec.name}__every_record" if stage is None else f"{spec.name}__from_{_slug(stage)}"
+        if name in plan.assets and plan.assets[name].stage_name != stage:
+            raise RuleError(
+                "stage_definitions",
+                f"{spec.name}/{stage}",
+                f"stages '{plan.assets[name].stage_name}' and '{stage}' make the same suite name {name}; rename one",
+            )
         if name not in plan.assets:
             stage_column = spec.stage or "cast(null as varchar)"
             scope = ""
@@ -291,8 +305,14 @@ def build_plan(
     keys_by_rule: dict[str, list[dict]] = {}
     for row in rules.duplicate_rule_keys:
         keys_by_rule.setdefault(row["rule_id"], []).append(row)
+    duplicate_ids = [_text(row.get("rule_id")) or "" for row in rules.duplicate_rules]
+    for rule_id in keys_by_rule:
+        if rule_id not in duplicate_ids:
+            raise RuleError("duplicate_rule_keys", rule_id, "names no rule of duplicate_rules")
     for row in rules.duplicate_rules:
         rule_id = _text(row.get("rule_id")) or ""
+        if duplicate_ids.count(rule_id) > 1:
+            raise RuleError("duplicate_rules", rule_id, "rule_id appears twice")
         spec, relation = object_of("duplicate_rules", rule_id, _text(row.get("object")) or "")
         keys = keys_by_rule.get(rule_id)
         if not keys:
@@ -305,6 +325,8 @@ def build_plan(
                     f"field '{key.get('field')}' is not a column of {relation.qualified_name} (object {spec.name})",
                 )
         name = f"duplicates__{_slug(rule_id)}"
+        if name in plan.assets:
+            raise RuleError("duplicate_rules", rule_id, f"makes the same suite name {name} as another rule; rename one")
         plan.assets[name] = Asset(
             name,
             spec.name,
