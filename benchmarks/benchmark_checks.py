@@ -79,8 +79,6 @@ def sql_reference(database: Path) -> dict:
 
 
 def gx_counts(database: Path) -> dict:
-    import sqlalchemy as sa  # noqa: F401 - imported by the runner
-
     from revops_warehouse.quality.runner import duckdb_url, run_checks
 
     outcome = run_checks(duckdb_url(database), write=False, sample_size=20)
